@@ -1,0 +1,135 @@
+//! Building and running the server: database (configured or local mode),
+//! migrations, router, graceful shutdown.
+
+use crate::{
+    clock::Clock, config::Config, db::Db, demo, local_pg::LocalPostgres, state::AppState, web,
+};
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+/// The database Tessera talks to, and the private cluster behind it in local mode.
+pub struct Database {
+    pub db: Db,
+    local: Option<LocalPostgres>,
+}
+
+impl Database {
+    /// Connects to the configured server, or starts local mode when none is
+    /// configured; then applies pending migrations.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        let (url, local) = match &config.database.url {
+            Some(url) => (url.clone(), None),
+            None => {
+                let data_dir = config.server.data_dir.clone();
+                let local =
+                    tokio::task::spawn_blocking(move || LocalPostgres::start(&data_dir)).await??;
+                (local.url(), Some(local))
+            }
+        };
+        let connected = Db::connect(&url, config.database.max_connections)
+            .await
+            .context(if local.is_some() {
+                "connecting to the local-mode PostgreSQL"
+            } else {
+                "connecting to the database at database.url (TESSERA__DATABASE__URL or DATABASE_URL)"
+            });
+        let db = match connected {
+            Ok(db) => db,
+            Err(error) => {
+                if let Some(local) = local {
+                    let _ = local.stop();
+                }
+                return Err(error);
+            }
+        };
+        let database = Self { db, local };
+        if let Err(error) = database.db.migrate().await {
+            database.close().await;
+            return Err(anyhow::Error::new(error).context("applying database migrations"));
+        }
+        Ok(database)
+    }
+
+    /// Closes the pool and stops a local-mode cluster.
+    pub async fn close(self) {
+        self.db.pool().close().await;
+        if let Some(local) = self.local
+            && let Err(error) = tokio::task::spawn_blocking(move || local.stop()).await
+        {
+            tracing::warn!(%error, "stopping the local PostgreSQL");
+        }
+    }
+}
+
+/// Runs the server until SIGINT or SIGTERM, finishing requests in flight.
+pub async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
+    let database = Database::open(&config).await?;
+    let result = serve_with(&database, config, with_demo).await;
+    database.close().await;
+    result
+}
+
+async fn serve_with(database: &Database, config: Config, with_demo: bool) -> anyhow::Result<()> {
+    let db = database.db.clone();
+    if with_demo {
+        demo::ensure(&db).await.context("creating the demo data")?;
+    }
+    let secret = config.session_secret()?;
+    let bind = config.server.bind;
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("listening on {bind} (server.bind / --bind)"))?;
+    let base_url = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(db.clone(), config, Clock::System, secret);
+    let session_cleanup = tokio::spawn(delete_expired_sessions(db));
+
+    if with_demo {
+        println!("{}", demo::banner(&base_url));
+    }
+    println!("Tessera is listening on {base_url}  (Ctrl-C to stop)");
+    tracing::info!(%bind, "listening");
+
+    let served = axum::serve(
+        listener,
+        web::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    session_cleanup.abort();
+    tracing::info!("stopped");
+    served.context("serving HTTP")
+}
+
+/// Removes expired sessions hourly. Harmless on several instances at once.
+async fn delete_expired_sessions(db: Db) {
+    use tower_sessions::ExpiredDeletion as _;
+    let store = tower_sessions_sqlx_store::PostgresStore::new(db.pool().clone());
+    if let Err(error) = store
+        .continuously_delete_expired(std::time::Duration::from_secs(3600))
+        .await
+    {
+        tracing::warn!(%error, "session cleanup stopped");
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

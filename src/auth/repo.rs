@@ -1,0 +1,134 @@
+//! Account SQL. Every function runs inside a `TenantTx`; row-level security
+//! scopes it to that tenant, and the `tenant_id` filters say so to the reader.
+
+use super::model::{Role, User};
+use crate::db::{TenantId, UserId};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+const USER_COLUMNS: &str = "tenant_id, id, email, name, role, timezone, active";
+
+pub async fn find_user(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+) -> Result<Option<User>, sqlx::Error> {
+    sqlx::query_as::<_, User>(&format!(
+        "select {USER_COLUMNS} from users where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The user with this email (any case) and their password hash, if any.
+pub async fn find_credentials(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    email: &str,
+) -> Result<Option<(User, Option<String>)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: User,
+        password_hash: Option<String>,
+    }
+    let row = sqlx::query_as::<_, Row>(&format!(
+        "select {USER_COLUMNS}, password_hash from users \
+         where tenant_id = $1 and lower(email) = lower($2)"
+    ))
+    .bind(tenant)
+    .bind(email)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.user, row.password_hash)))
+}
+
+pub async fn insert_user(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+    email: &str,
+    name: &str,
+    role: Role,
+    password_hash: Option<&str>,
+) -> Result<User, sqlx::Error> {
+    sqlx::query_as::<_, User>(&format!(
+        "insert into users (tenant_id, id, email, name, role, password_hash) \
+         values ($1, $2, $3, $4, $5, $6) returning {USER_COLUMNS}"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .bind(email)
+    .bind(name)
+    .bind(role)
+    .bind(password_hash)
+    .fetch_one(conn)
+    .await
+}
+
+/// The throttle counter for one key: failures so far and when its window began.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct ThrottleCounter {
+    pub failures: i32,
+    pub window_started_at: OffsetDateTime,
+}
+
+pub async fn throttle_counter(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    scope: &str,
+    key: &str,
+) -> Result<Option<ThrottleCounter>, sqlx::Error> {
+    sqlx::query_as::<_, ThrottleCounter>(
+        "select failures, window_started_at from login_throttle \
+         where tenant_id = $1 and scope = $2 and key = $3",
+    )
+    .bind(tenant)
+    .bind(scope)
+    .bind(key)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Counts one failure, starting a new window when the current one has ended.
+pub async fn record_failure(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    scope: &str,
+    key: &str,
+    now: OffsetDateTime,
+    window_start_cutoff: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into login_throttle as t (tenant_id, scope, key, failures, window_started_at) \
+         values ($1, $2, $3, 1, $4) \
+         on conflict (tenant_id, scope, key) do update set \
+           failures = case when t.window_started_at <= $5 then 1 else t.failures + 1 end, \
+           window_started_at = case when t.window_started_at <= $5 then $4 else t.window_started_at end",
+    )
+    .bind(tenant)
+    .bind(scope)
+    .bind(key)
+    .bind(now)
+    .bind(window_start_cutoff)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear_failures(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    scope: &str,
+    key: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from login_throttle where tenant_id = $1 and scope = $2 and key = $3")
+        .bind(tenant)
+        .bind(scope)
+        .bind(key)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

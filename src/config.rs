@@ -1,0 +1,242 @@
+//! Configuration: built-in defaults (`config/default.toml`, compiled in), then
+//! `config/default.toml` and `config/{profile}.toml` from the working directory,
+//! then `TESSERA__SECTION__KEY` environment variables, then command-line flags.
+//! Everything is validated at start; an error names the key and the reason.
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
+const SESSION_SECRET_FILE: &str = "session-secret";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub session: SessionConfig,
+    pub auth: AuthConfig,
+    pub attachments: AttachmentsConfig,
+    pub smtp: SmtpConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerConfig {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub public_url: String,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseConfig {
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionConfig {
+    pub secret: Option<SecretString>,
+    pub idle_timeout_hours: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthConfig {
+    pub max_failures_per_account: i32,
+    pub max_failures_per_address: i32,
+    pub throttle_window_secs: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AttachmentsConfig {
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SmtpConfig {
+    pub host: Option<String>,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    Plain,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// A configuration problem, worded for the operator: which key, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration key `{key}`: {reason}")]
+    Key { key: &'static str, reason: String },
+}
+
+/// Values given on the command line; they win over every other source.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Config {
+    /// Loads the layered configuration from the working directory and the process environment.
+    pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
+        let profile = std::env::var("TESSERA_PROFILE").ok();
+        let mut figment =
+            Figment::from(Toml::string(BUILT_IN_DEFAULTS)).merge(Toml::file("config/default.toml"));
+        if let Some(profile) = profile.filter(|p| !p.is_empty()) {
+            figment = figment.merge(Toml::file(format!("config/{profile}.toml")));
+        }
+        figment = figment.merge(Env::prefixed("TESSERA__").split("__"));
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            // The conventional variable, below Tessera's own.
+            if std::env::var_os("TESSERA__DATABASE__URL").is_none() && !url.is_empty() {
+                figment = figment.merge(Serialized::default("database.url", url));
+            }
+        }
+        figment = figment.merge(Serialized::default("server", overrides));
+        Self::from_figment(figment)
+    }
+
+    /// Extracts and validates a configuration from any figment (tests build their own).
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let config: Config = figment.extract().map_err(|error| {
+            // figment names the key in its message ("… for key `server.bind` …").
+            ConfigError::Invalid(error.to_string())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The built-in defaults alone, as a figment to layer test values on.
+    pub fn defaults() -> Figment {
+        Figment::from(Toml::string(BUILT_IN_DEFAULTS))
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let key = |key, reason: &str| {
+            Err(ConfigError::Key {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
+        if !(self.server.public_url.starts_with("http://")
+            || self.server.public_url.starts_with("https://"))
+        {
+            return key("server.public_url", "must start with http:// or https://");
+        }
+        if self.server.request_timeout_secs == 0 {
+            return key("server.request_timeout_secs", "must be at least 1");
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return key("server.body_limit_bytes", "must be at least 1024");
+        }
+        if self.database.max_connections == 0 {
+            return key("database.max_connections", "must be at least 1");
+        }
+        if let Some(url) = &self.database.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return key("database.url", "must be a postgres:// or postgresql:// URL");
+            }
+        }
+        if let Some(secret) = &self.session.secret
+            && secret.expose_secret().len() < 32
+        {
+            return key("session.secret", "must be at least 32 characters long");
+        }
+        if self.session.idle_timeout_hours < 1 {
+            return key("session.idle_timeout_hours", "must be at least 1");
+        }
+        if self.auth.max_failures_per_account < 1 || self.auth.max_failures_per_address < 1 {
+            return key("auth.max_failures_per_*", "must be at least 1");
+        }
+        if self.auth.throttle_window_secs < 1 {
+            return key("auth.throttle_window_secs", "must be at least 1");
+        }
+        if self.smtp.from.trim().is_empty() {
+            return key("smtp.from", "must not be empty");
+        }
+        Ok(())
+    }
+
+    /// Cookies are marked `Secure` when users reach Tessera over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    pub fn attachment_dir(&self) -> PathBuf {
+        self.attachments
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("attachments"))
+    }
+
+    /// The configured session secret, or the one kept in the data directory
+    /// (created on first use, readable by its owner only).
+    pub fn session_secret(&self) -> anyhow::Result<SecretString> {
+        if let Some(secret) = &self.session.secret {
+            return Ok(secret.clone());
+        }
+        load_or_create_secret(&self.server.data_dir.join(SESSION_SECRET_FILE))
+    }
+}
+
+fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(SecretString::from(existing.to_owned()));
+        }
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating data directory {}", parent.display()))?;
+    }
+    let secret = crate::auth::tokens::random_token();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("writing session secret {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    Ok(SecretString::from(secret))
+}

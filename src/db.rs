@@ -1,0 +1,152 @@
+//! The connection pool, tenant-scoped transactions and id newtypes.
+//!
+//! Tenant isolation is enforced by PostgreSQL row-level security: [`TenantTx`]
+//! switches the transaction to the `tessera_app` role (which owns nothing, so its
+//! policies apply) and sets `app.tenant_id`, both transaction-local so a pooled
+//! connection carries nothing into its next use. Work that must see across tenants
+//! (resolving a tenant from its slug, creating one, the session store) uses the pool
+//! directly and is kept to those few places.
+
+use crate::MIGRATOR;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{
+    PgConnection, PgPool, Postgres, Transaction,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use std::{
+    ops::{Deref, DerefMut},
+    str::FromStr,
+    time::Duration,
+};
+
+/// Declares a UUID id newtype that binds to and decodes from `uuid` columns.
+macro_rules! id_newtype {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type, serde::Serialize, serde::Deserialize)]
+        #[sqlx(transparent)]
+        #[serde(transparent)]
+        pub struct $name(pub uuid::Uuid);
+
+        impl $name {
+            /// A new time-ordered (UUIDv7) id.
+            pub fn generate() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_newtype!(
+    /// A tenant: one support team's isolated helpdesk.
+    TenantId
+);
+id_newtype!(
+    /// A user of one tenant (customer, agent or admin).
+    UserId
+);
+
+/// The database handle shared by the whole application.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    pub async fn connect(url: &SecretString, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let options = PgConnectOptions::from_str(url.expose_secret())?
+            // Timestamps are UTC in the database; the session store relies on it.
+            .options([("timezone", "UTC")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The raw pool, for work that is deliberately not tenant-scoped.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.pool).await
+    }
+
+    /// Begins a transaction that can only see `tenant`'s rows.
+    pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        TenantTx::enter(self.pool.begin().await?, tenant).await
+    }
+
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("select 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// A transaction bound to one tenant by row-level security. Dereferences to a
+/// connection, so repo functions take `&mut PgConnection`.
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    /// Scopes an open transaction to `tenant`. Whatever it did before (creating
+    /// the tenant row, for instance) stays part of the same transaction.
+    pub async fn enter(
+        mut tx: Transaction<'static, Postgres>,
+        tenant: TenantId,
+    ) -> Result<Self, sqlx::Error> {
+        sqlx::query(
+            "select set_config('role', 'tessera_app', true), \
+                    set_config('app.tenant_id', $1::text, true)",
+        )
+        .bind(tenant.0)
+        .execute(&mut *tx)
+        .await?;
+        Ok(Self { tx, tenant })
+    }
+
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl Deref for TenantTx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for TenantTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// The name of the constraint a statement violated, if that is why it failed.
+pub fn violated_constraint(error: &sqlx::Error) -> Option<&str> {
+    match error {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}

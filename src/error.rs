@@ -1,0 +1,174 @@
+//! The one application error type.
+//!
+//! A handler returns `Result<_, AppError>`. The error knows its status and a stable
+//! code; it is logged once here (server errors with their cause) and answered with
+//! an [`ErrorBody`] that `web::error_pages` renders as an HTML page or, on API
+//! routes, as `{"error":{"code","message"}}`. Internals never reach the client.
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The thing does not exist, or the caller may not see it (existence does not leak).
+    #[error("not found")]
+    NotFound,
+    /// The caller must sign in to this tenant first; answered with a redirect.
+    #[error("sign-in required")]
+    SignInRequired { login_href: String },
+    #[error("the form's security token is missing or expired")]
+    CsrfRejected,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: i64 },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(error: tower_sessions::session::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(error).context("session store"))
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(error: askama::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(error).context("rendering a template"))
+    }
+}
+
+/// What an error response says, picked up by the error-page renderer.
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// The standard wording for a status that carries no [`ErrorBody`] of its own
+    /// (axum's rejections, the router's 404, the body-size limit, the timeout).
+    pub fn for_status(status: StatusCode) -> Self {
+        let (code, title, message) = match status.as_u16() {
+            400 => (
+                "bad_request",
+                "Bad request",
+                "The request could not be understood.",
+            ),
+            403 => ("forbidden", "Not allowed", "This request was refused."),
+            404 => (
+                "not_found",
+                "Page not found",
+                "There is nothing here, or you may not see it.",
+            ),
+            405 => (
+                "method_not_allowed",
+                "Not allowed",
+                "This address does not accept that method.",
+            ),
+            408 => (
+                "timeout",
+                "Too slow",
+                "The request took too long. Please try again.",
+            ),
+            413 => (
+                "payload_too_large",
+                "Too large",
+                "What you sent is larger than allowed.",
+            ),
+            415 => (
+                "unsupported_media_type",
+                "Bad request",
+                "That kind of content is not accepted here.",
+            ),
+            422 => (
+                "invalid_input",
+                "Invalid input",
+                "Some of what you sent is not valid.",
+            ),
+            429 => (
+                "rate_limited",
+                "Slow down",
+                "Too many requests. Please wait a moment.",
+            ),
+            _ if status.is_server_error() => (
+                "internal",
+                "Something went wrong",
+                "An unexpected error happened. It has been logged; please try again.",
+            ),
+            _ => ("error", "Error", "The request failed."),
+        };
+        Self {
+            code,
+            title,
+            message: message.to_owned(),
+        }
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::SignInRequired { .. } => StatusCode::SEE_OTHER,
+            AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> ErrorBody {
+        let status = self.status();
+        let mut body = ErrorBody::for_status(status);
+        match self {
+            AppError::CsrfRejected => {
+                body.code = "csrf_rejected";
+                body.title = "Form expired";
+                body.message =
+                    "This form's security token is missing or has expired. Go back, reload the page and try again."
+                        .to_owned();
+            }
+            AppError::BadRequest(message) | AppError::Conflict(message) => {
+                body.message = message.clone();
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                body.message =
+                    format!("Too many requests. Try again in {retry_after_secs} seconds.");
+            }
+            _ => {}
+        }
+        body
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::SignInRequired { login_href } = &self {
+            return Redirect::to(login_href).into_response();
+        }
+        let status = self.status();
+        if status.is_server_error() {
+            // The one place a server error is logged, with its whole cause chain.
+            tracing::error!(error = ?self, "request failed");
+        }
+        let mut response = status.into_response();
+        if let AppError::TooManyRequests { retry_after_secs } = &self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response.extensions_mut().insert(self.body());
+        response
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,38 @@
+//! The state every handler shares. Anything a test swaps is a field here.
+
+use crate::{clock::Clock, config::Config, db::Db};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub clock: Clock,
+    /// Key for CSRF tokens (and later other signed values).
+    secret: SecretString,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, clock: Clock, secret: SecretString) -> Self {
+        Self(Arc::new(Inner {
+            db,
+            config,
+            clock,
+            secret,
+        }))
+    }
+
+    pub fn secret_bytes(&self) -> &[u8] {
+        self.0.secret.expose_secret().as_bytes()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}

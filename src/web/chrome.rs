@@ -1,0 +1,122 @@
+//! The page chrome every full page renders: tenant, user, navigation, CSRF
+//! token, notices, demo banner. Built once per request by its extractor, so
+//! templates never query or compute anything.
+
+use super::{csrf::CsrfToken, tenant::SignedIn};
+use crate::{auth::model::Role, tenants::Tenant};
+use axum::{extract::FromRequestParts, http::request::Parts};
+use std::convert::Infallible;
+
+pub struct Chrome {
+    pub tenant_name: String,
+    pub home_href: String,
+    pub logout_href: String,
+    pub csrf_token: String,
+    pub user: Option<ChromeUser>,
+    pub nav: Vec<NavItem>,
+    pub notice: Option<Notice>,
+    pub demo: bool,
+}
+
+pub struct ChromeUser {
+    pub name: String,
+    pub role_label: &'static str,
+}
+
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct Notice {
+    /// `info`, `success` or `error`: a CSS modifier; the text always says it too.
+    pub kind: &'static str,
+    pub text: &'static str,
+}
+
+impl Notice {
+    /// Notices travel as a fixed code in the `notice` query parameter after a
+    /// redirect (no session write needed); unknown codes show nothing.
+    fn from_code(code: &str) -> Option<Self> {
+        let (kind, text) = match code {
+            "signed_out" => ("info", "You have signed out."),
+            "signed_in" => ("success", "You are signed in."),
+            _ => return None,
+        };
+        Some(Notice { kind, text })
+    }
+}
+
+/// The main navigation for a role: customers follow their own requests, staff
+/// work the queue, admins also shape the tenant.
+fn nav_for(role: Role, base: &str, current_path: &str) -> Vec<NavItem> {
+    let mut items = vec![("Home", format!("{base}/"))];
+    match role {
+        Role::Customer => {
+            items.push(("My tickets", format!("{base}/tickets")));
+            items.push(("New ticket", format!("{base}/tickets/new")));
+        }
+        Role::Agent | Role::Admin => {
+            items.push(("Queue", format!("{base}/tickets")));
+            items.push(("New ticket", format!("{base}/tickets/new")));
+            if role == Role::Admin {
+                items.push(("Analytics", format!("{base}/analytics")));
+                items.push(("Settings", format!("{base}/admin")));
+            }
+        }
+    }
+    items
+        .into_iter()
+        .map(|(label, href)| NavItem {
+            current: href == current_path || (label == "Home" && current_path == base),
+            label,
+            href,
+        })
+        .collect()
+}
+
+impl Chrome {
+    /// Chrome for pages rendered outside a handler (error pages): tenant only.
+    pub fn minimal(tenant: Option<&Tenant>) -> Self {
+        Self {
+            tenant_name: tenant.map_or_else(|| "Tessera".to_owned(), |t| t.name.clone()),
+            home_href: tenant.map_or_else(|| "/".to_owned(), |t| format!("{}/", t.base_path())),
+            logout_href: String::new(),
+            csrf_token: String::new(),
+            user: None,
+            nav: Vec::new(),
+            notice: None,
+            demo: tenant.is_some_and(|t| t.is_demo),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Chrome {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let tenant = parts.extensions.get::<Tenant>();
+        let mut chrome = Chrome::minimal(tenant);
+        if let Some(CsrfToken(token)) = parts.extensions.get::<CsrfToken>() {
+            chrome.csrf_token = token.clone();
+        }
+        chrome.notice = parts.uri.query().and_then(|query| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                .ok()?
+                .into_iter()
+                .find(|(key, _)| key == "notice")
+                .and_then(|(_, code)| Notice::from_code(&code))
+        });
+        if let (Some(tenant), Some(SignedIn(user))) = (tenant, parts.extensions.get::<SignedIn>()) {
+            let base = tenant.base_path();
+            chrome.logout_href = format!("{base}/logout");
+            chrome.nav = nav_for(user.role, &base, parts.uri.path());
+            chrome.user = Some(ChromeUser {
+                name: user.name.clone(),
+                role_label: user.role.label(),
+            });
+        }
+        Ok(chrome)
+    }
+}
