@@ -50,9 +50,16 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every route of the application with its layers.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The application router plus `extra` tenant routes (paths start with
+/// `/{tenant}/`), which get the same layers; tests use it to probe extractors.
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let tenant_routes = Router::new()
         .merge(crate::home::routes())
         .merge(crate::auth::routes())
+        .merge(extra)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             tenant::load_signed_in_user,

@@ -1,0 +1,291 @@
+//! `TestApp`: the real router on a fresh database, driven in-process like a
+//! browser would: it keeps cookies, follows the page's CSRF token, and comes from
+//! a client address of the test's choosing.
+
+use super::TestDatabase;
+use axum::{
+    Router,
+    body::Body,
+    extract::ConnectInfo,
+    http::{HeaderMap, Method, Request, StatusCode, header},
+};
+use http_body_util::BodyExt as _;
+use std::{
+    collections::BTreeMap,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+};
+use tessera::{
+    auth::model::{NewUser, Role, User},
+    clock::Clock,
+    config::Config,
+    db::Db,
+    state::AppState,
+    tenants::{self, Tenant},
+};
+use tower::ServiceExt as _;
+
+/// The password of every user the helpers create.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct TestApp {
+    pub db: Db,
+    pub database: TestDatabase,
+    pub clock: Clock,
+    pub state: AppState,
+    router: Router,
+    cookies: BTreeMap<String, String>,
+    /// The CSRF token of the last page that had a form.
+    csrf_token: Option<String>,
+    pub client_ip: IpAddr,
+}
+
+/// A tenant with one user per role.
+pub struct TestTenant {
+    pub tenant: Tenant,
+    pub admin: User,
+    pub agent: User,
+    pub customer: User,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+
+    #[track_caller]
+    pub fn assert_redirect_to(&self, path: &str) {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "body: {}", self.body);
+        assert_eq!(self.location(), Some(path));
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_config(Config::defaults()).await
+    }
+
+    /// A test app whose configuration layers `figment` values over the defaults.
+    pub async fn with_config(figment: figment::Figment) -> Self {
+        let database = TestDatabase::create().await;
+        let config = Config::from_figment(figment).expect("test configuration is valid");
+        let db = Db::connect(&database.url.clone().into(), 5)
+            .await
+            .expect("connecting to the test database");
+        let clock = Clock::fixed(time::macros::datetime!(2026-03-02 09:00 UTC));
+        let state = AppState::new(
+            db.clone(),
+            config,
+            clock.clone(),
+            tessera::auth::tokens::random_token().into(),
+        );
+        Self {
+            router: tessera::web::router(state.clone()),
+            db,
+            database,
+            clock,
+            state,
+            cookies: BTreeMap::new(),
+            csrf_token: None,
+            client_ip: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 10)),
+        }
+    }
+
+    /// Serves `extra` tenant routes beside the application's, with the same layers.
+    pub fn with_routes(mut self, extra: Router<AppState>) -> Self {
+        self.router = tessera::web::router_with(self.state.clone(), extra);
+        self
+    }
+
+    /// Creates tenant `slug` with an admin, an agent and a customer.
+    pub async fn create_tenant(&self, slug: &str) -> TestTenant {
+        let user = |role: Role| {
+            NewUser::new(
+                &format!("{}@{slug}.test", role.label().to_lowercase()),
+                Some(&format!("{} of {slug}", role.label())),
+                role,
+                Some(PASSWORD.to_owned()),
+            )
+            .expect("valid test user")
+        };
+        let tenant = tenants::service::create_tenant(
+            &self.db,
+            slug,
+            &format!("{slug} support"),
+            user(Role::Admin),
+            false,
+        )
+        .await
+        .expect("creating a test tenant");
+        let create = |role| tessera::auth::service::create_user(&self.db, tenant.id, user(role));
+        let agent = create(Role::Agent).await.expect("creating the agent");
+        let customer = create(Role::Customer).await.expect("creating the customer");
+        let mut tx = self
+            .db
+            .tenant_tx(tenant.id)
+            .await
+            .expect("tenant transaction");
+        let admin = tessera::auth::repo::find_credentials(
+            &mut tx,
+            tenant.id,
+            &format!("admin@{slug}.test"),
+        )
+        .await
+        .expect("loading the admin")
+        .expect("the admin exists")
+        .0;
+        tx.commit().await.expect("commit");
+        TestTenant {
+            tenant,
+            admin,
+            agent,
+            customer,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.request(Method::GET, path, None, &[]).await
+    }
+
+    /// Posts a form with the CSRF token of the last page, as a browser would.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let token = self
+            .csrf_token
+            .clone()
+            .expect("post_form needs a page with a form first (GET it)");
+        let mut fields = fields.to_vec();
+        fields.push(("csrf_token", &token));
+        self.post_form_without_token(path, &fields).await
+    }
+
+    /// Posts a form exactly as given: no CSRF token is added.
+    pub async fn post_form_without_token(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> TestResponse {
+        let body = serde_urlencoded::to_string(fields).expect("encoding a form");
+        self.request(
+            Method::POST,
+            path,
+            Some(body),
+            &[("content-type", "application/x-www-form-urlencoded")],
+        )
+        .await
+    }
+
+    /// Opens the login page and signs in.
+    pub async fn sign_in(&mut self, tenant: &str, email: &str, password: &str) -> TestResponse {
+        self.get(&format!("/{tenant}/login")).await;
+        self.post_form(
+            &format!("/{tenant}/login"),
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn sign_out(&mut self, tenant: &str) -> TestResponse {
+        self.get(&format!("/{tenant}/")).await;
+        self.post_form(&format!("/{tenant}/logout"), &[]).await
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+
+    /// The CSRF token of the last page that had a form.
+    pub fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+
+    pub fn set_cookie(&mut self, name: &str, value: &str) {
+        self.cookies.insert(name.to_owned(), value.to_owned());
+    }
+
+    pub fn clear_cookies(&mut self) {
+        self.cookies.clear();
+        self.csrf_token = None;
+    }
+
+    pub async fn request(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request = request.header(header::COOKIE, cookie);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request
+            .body(body.map(Body::from).unwrap_or_else(Body::empty))
+            .expect("building a request");
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(self.client_ip, 41000)));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("reading the body").to_bytes();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        for value in parts.headers.get_all(header::SET_COOKIE) {
+            self.store_cookie(value.to_str().unwrap_or_default());
+        }
+        if let Some(token) = extract_csrf_token(&body) {
+            self.csrf_token = Some(token);
+        }
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    fn store_cookie(&mut self, set_cookie: &str) {
+        let mut attributes = set_cookie.split(';').map(str::trim);
+        let Some((name, value)) = attributes.next().and_then(|pair| pair.split_once('=')) else {
+            return;
+        };
+        let removed = attributes.any(|attribute| {
+            attribute.eq_ignore_ascii_case("max-age=0")
+                || attribute
+                    .to_ascii_lowercase()
+                    .starts_with("expires=thu, 01 jan 1970")
+        });
+        if removed || value.is_empty() {
+            self.cookies.remove(name);
+        } else {
+            self.cookies.insert(name.to_owned(), value.to_owned());
+        }
+    }
+}
+
+fn extract_csrf_token(html: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned()).filter(|token| !token.is_empty())
+}

@@ -1,0 +1,16 @@
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test that cannot set itself up should stop loudly"
+)]
+
+//! The integration test binary: every test gets its own database (a copy of a
+//! migrated template) on a real PostgreSQL and drives the real router.
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod config;
+mod http;
+mod tenancy;
