@@ -127,7 +127,7 @@ impl LocalPostgres {
         }
         let pg_ctl = self.bin_dir.join("pg_ctl");
         let script = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; exec '{}' stop --mode fast -D '{}'",
+            "while [ -d /proc/{pid} ]; do sleep 1; done; exec '{}' stop --mode fast -D '{}'",
             pg_ctl.display(),
             self.cluster_dir.display()
         );
