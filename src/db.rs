@@ -42,6 +42,7 @@ macro_rules! id_newtype {
         }
     };
 }
+pub(crate) use id_newtype;
 
 id_newtype!(
     /// A tenant: one support team's isolated helpdesk.

@@ -19,9 +19,12 @@ pub mod demo;
 pub mod error;
 pub mod home;
 pub mod local_pg;
+pub mod markdown;
+pub mod replies;
 pub mod state;
 pub mod telemetry;
 pub mod tenants;
+pub mod tickets;
 pub mod web;
 
 /// The schema migrations, embedded in the binary and applied at start.

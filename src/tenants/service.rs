@@ -42,6 +42,10 @@ pub async fn create_tenant(
             _ => CreateTenantError::Database(error),
         })?;
     let mut tx = TenantTx::enter(tx, id).await?;
+    sqlx::query("select seed_ticket_defaults($1)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     auth::service::create_user_in(&mut tx, admin).await?;
     tx.commit().await?;
     Ok(tenant)

@@ -32,19 +32,33 @@ pub struct NavItem {
 pub struct Notice {
     /// `info`, `success` or `error`: a CSS modifier; the text always says it too.
     pub kind: &'static str,
-    pub text: &'static str,
+    pub text: String,
 }
 
 impl Notice {
+    pub fn success(text: impl Into<String>) -> Self {
+        Notice {
+            kind: "success",
+            text: text.into(),
+        }
+    }
+
     /// Notices travel as a fixed code in the `notice` query parameter after a
     /// redirect (no session write needed); unknown codes show nothing.
     fn from_code(code: &str) -> Option<Self> {
         let (kind, text) = match code {
             "signed_out" => ("info", "You have signed out."),
             "signed_in" => ("success", "You are signed in."),
+            "saved" => ("success", "Your changes are saved."),
+            "reply_sent" => ("success", "Your reply was added."),
+            "note_added" => ("success", "Your internal note was added."),
+            "reply_deleted" => ("info", "The reply was deleted."),
             _ => return None,
         };
-        Some(Notice { kind, text })
+        Some(Notice {
+            kind,
+            text: text.to_owned(),
+        })
     }
 }
 

@@ -17,7 +17,9 @@ pub mod chrome;
 pub mod csrf;
 pub mod error_pages;
 pub mod extract;
-mod headers;
+pub mod form;
+pub mod format;
+pub mod headers;
 mod health;
 mod static_files;
 pub mod tenant;
@@ -59,6 +61,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let tenant_routes = Router::new()
         .merge(crate::home::routes())
         .merge(crate::auth::routes())
+        .merge(crate::tickets::routes())
+        .merge(crate::replies::routes())
         .merge(extra)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -10,6 +10,7 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod cli;
 mod config;
 mod http;

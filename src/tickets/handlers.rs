@@ -1,0 +1,991 @@
+//! Ticket pages. Each handler reads its input, calls the service or loads what
+//! the page shows in one transaction, and renders.
+
+use super::{
+    access::{self, EditScope},
+    events::{self, Event},
+    list::{self, ListQuery, RawListQuery},
+    load_visible,
+    model::{CategoryId, StatusCategory, Ticket, display_number, parse_number},
+    options::TicketOptions,
+    repo,
+    service::{self, FieldErrors, SaveError, TicketInput},
+    views::*,
+};
+use crate::{
+    auth::{self, model::User},
+    db::{TenantTx, UserId},
+    error::{AppError, AppResult},
+    markdown,
+    replies::{self, service::facts},
+    state::AppState,
+    tenants::Tenant,
+    web::{
+        chrome::{Chrome, Notice},
+        extract::CurrentUser,
+        form::Fields,
+        format,
+    },
+};
+use axum::{
+    extract::{Path, Query, RawQuery, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+use time::OffsetDateTime;
+
+fn parse_path_number(raw: &str) -> AppResult<i64> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or(AppError::NotFound)
+}
+
+/// Rebuilds the list's query string with some parameters replaced (`""` removes).
+fn list_href(base: &str, raw: Option<&str>, changes: &[(&str, &str)]) -> String {
+    let mut pairs: Vec<(String, String)> = raw
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(key, value)| {
+            !value.is_empty() && key != "after" && !changes.iter().any(|(k, _)| k == key)
+        })
+        .collect();
+    for (key, value) in changes {
+        if !value.is_empty() {
+            pairs.push(((*key).to_owned(), (*value).to_owned()));
+        }
+    }
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    if query.is_empty() {
+        format!("{base}/tickets")
+    } else {
+        format!("{base}/tickets?{query}")
+    }
+}
+
+fn showing_line(count: i64, capped: bool, include_closed: bool) -> String {
+    let number = if capped {
+        format!("{}+", format::count(list::COUNT_CAP))
+    } else {
+        format::count(count)
+    };
+    let noun = if count == 1 && !capped {
+        "ticket"
+    } else {
+        "tickets"
+    };
+    if include_closed {
+        format!("Showing {number} {noun}")
+    } else {
+        format!("Showing {number} {noun} (closed tickets hidden)")
+    }
+}
+
+/// How many tickets the query matches: exact from counters when the list is
+/// unfiltered staff list, else counted up to the cap.
+async fn count(
+    tx: &mut TenantTx,
+    user: &User,
+    query: &ListQuery,
+    options: &TicketOptions,
+) -> Result<(i64, bool), sqlx::Error> {
+    let tenant = user.tenant_id;
+    if user.role.is_staff() && query.is_unfiltered() {
+        let counts = repo::status_counts(tx, tenant).await?;
+        let total = counts
+            .iter()
+            .filter(|(status, _)| {
+                query.include_closed
+                    || options
+                        .status(*status)
+                        .is_some_and(|s| s.category != StatusCategory::Closed)
+            })
+            .map(|(_, n)| n)
+            .sum();
+        return Ok((total, false));
+    }
+    let n = list::count_capped(tx, tenant, user, query, options).await?;
+    Ok((n.min(list::COUNT_CAP), n > list::COUNT_CAP))
+}
+
+/// The condensed default list shown beside a ticket or form on wide screens.
+async fn side_list(
+    tx: &mut TenantTx,
+    user: &User,
+    tenant: &Tenant,
+    prefix: &str,
+    current: Option<i64>,
+) -> Result<SideList, sqlx::Error> {
+    let options = TicketOptions::default();
+    let query = ListQuery::default();
+    let page = list::fetch_page(tx, user.tenant_id, user, &query, &options).await?;
+    let (n, capped) = count(tx, user, &query, &options).await?;
+    let base = tenant.base_path();
+    Ok(SideList {
+        rows: page
+            .rows
+            .iter()
+            .map(|row| RowView::new(row, &base, prefix, current))
+            .collect(),
+        showing: showing_line(n, capped, false),
+        list_href: format!("{base}/tickets"),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    chrome: Chrome,
+    Query(raw): Query<RawListQuery>,
+    RawQuery(raw_query): RawQuery,
+) -> AppResult<Response> {
+    let base = tenant.base_path();
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+
+    // A ticket number in the search box opens that ticket.
+    if let Some(number) = parse_number(&prefix, &raw.q)
+        && load_visible(&mut tx, &user, number).await.is_ok()
+    {
+        return Ok(Redirect::to(&format!("{base}/tickets/{number}")).into_response());
+    }
+    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let mut query = ListQuery::parse(&raw, &user, &options);
+    if query.requester.is_none() && !raw.requester.trim().is_empty() && user.role.is_staff() {
+        // A requester given by email.
+        query.requester = Some(
+            auth::repo::find_credentials(&mut tx, tenant.id, raw.requester.trim())
+                .await?
+                .map_or(UserId(uuid::Uuid::nil()), |(u, _)| u.id),
+        );
+    }
+    let page = list::fetch_page(&mut tx, tenant.id, &user, &query, &options).await?;
+    let (n, capped) = count(&mut tx, &user, &query, &options).await?;
+    let counts = if user.role.is_staff() {
+        repo::status_counts(&mut tx, tenant.id).await?
+    } else {
+        repo::status_counts_for_requester(&mut tx, tenant.id, user.id).await?
+    };
+    let agents = if user.role.is_staff() {
+        staff_members(&mut tx, &user).await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+
+    let raw_query = raw_query.as_deref();
+    let badges = options
+        .statuses
+        .iter()
+        .filter(|s| !s.retired)
+        .map(|status| {
+            let n = counts
+                .iter()
+                .find(|(id, _)| *id == status.id)
+                .map_or(0, |(_, n)| *n);
+            let id = status.id.to_string();
+            let closed = if status.category == StatusCategory::Closed {
+                "1"
+            } else {
+                ""
+            };
+            StatusBadge {
+                name: status.name.clone(),
+                count: format::count(n),
+                category: status.category.as_str(),
+                href: list_href(&base, None, &[("status", &id), ("closed", closed)]),
+                current: query.status == Some(status.id),
+            }
+        })
+        .collect();
+    let choices = |all: Vec<(String, String)>, selected: &str| {
+        let mut out = vec![Choice::new("", "Any", selected.is_empty())];
+        out.extend(all.into_iter().map(|(value, label)| {
+            let chosen = value == selected;
+            Choice::new(value, label, chosen)
+        }));
+        out
+    };
+    let mut assignee_choices = choices(
+        agents
+            .iter()
+            .map(|u| (u.id.to_string(), u.name.clone()))
+            .collect(),
+        &raw.assignee,
+    );
+    assignee_choices.insert(1, Choice::new("me", "Me", raw.assignee == "me"));
+    assignee_choices.insert(
+        2,
+        Choice::new("unassigned", "Unassigned", raw.assignee == "unassigned"),
+    );
+    let next_href = page.next.map(|cursor| {
+        let mut href = list_href(&base, raw_query, &[]);
+        href.push(if href.contains('?') { '&' } else { '?' });
+        href.push_str(&format!("after={}", cursor.encode()));
+        href
+    });
+    let page_view = ListPage {
+        rows: page
+            .rows
+            .iter()
+            .map(|row| RowView::new(row, &base, &prefix, None))
+            .collect(),
+        showing: showing_line(n, capped, query.include_closed),
+        closed_toggle_href: list_href(
+            &base,
+            raw_query,
+            &[("closed", if query.include_closed { "" } else { "1" })],
+        ),
+        closed_toggle_label: if query.include_closed {
+            "Hide closed tickets"
+        } else {
+            "Show closed tickets"
+        },
+        badges,
+        q: raw.q.clone(),
+        filters_open: !query.is_unfiltered() && query.words.is_none() || raw.sort.len() > 1,
+        status_choices: choices(
+            options
+                .statuses
+                .iter()
+                .map(|s| (s.id.to_string(), s.name.clone()))
+                .collect(),
+            &raw.status,
+        ),
+        priority_choices: choices(
+            options
+                .priorities
+                .iter()
+                .map(|p| (p.id.to_string(), p.name.clone()))
+                .collect(),
+            &raw.priority,
+        ),
+        type_choices: choices(
+            options
+                .types
+                .iter()
+                .map(|t| (t.id.to_string(), t.name.clone()))
+                .collect(),
+            &raw.ticket_type,
+        ),
+        category_choices: choices(
+            options
+                .categories
+                .iter()
+                .map(|c| (c.id.to_string(), options.category_label(c.id)))
+                .collect(),
+            &raw.category,
+        ),
+        assignee_choices,
+        sort_choices: sort_choices(query.sort),
+        requester: raw.requester.clone(),
+        tag: raw.tag.clone(),
+        created_from: raw.created_from.clone(),
+        created_to: raw.created_to.clone(),
+        updated_from: raw.updated_from.clone(),
+        updated_to: raw.updated_to.clone(),
+        include_closed: query.include_closed,
+        next_href,
+        first_href: query.after.map(|_| list_href(&base, raw_query, &[])),
+        staff: user.role.is_staff(),
+        chrome,
+        base,
+    };
+    Ok(page_view.into_response())
+}
+
+/// The tenant's active agents and admins, for assignee choices.
+async fn staff_members(tx: &mut TenantTx, user: &User) -> Result<Vec<User>, sqlx::Error> {
+    sqlx::query_as::<_, User>(
+        "select tenant_id, id, email, name, role, timezone, active from users \
+          where tenant_id = $1 and role in ('agent', 'admin') and active order by name",
+    )
+    .bind(user.tenant_id)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+async fn group_choices(
+    tx: &mut TenantTx,
+    user: &User,
+    selected: &str,
+) -> Result<Vec<Choice>, sqlx::Error> {
+    let groups: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("select id, name from groups where tenant_id = $1 order by name")
+            .bind(user.tenant_id)
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut choices = vec![Choice::new("", "No group", selected.is_empty())];
+    choices.extend(groups.into_iter().map(|(id, name)| {
+        let id = id.to_string();
+        let chosen = id == selected;
+        Choice::new(id, name, chosen)
+    }));
+    Ok(choices)
+}
+
+fn input_from(fields: &Fields) -> TicketInput {
+    TicketInput {
+        subject: fields.get("subject").to_owned(),
+        description: fields.get("description").to_owned(),
+        ticket_type: fields.get("type").to_owned(),
+        priority: fields.get("priority").to_owned(),
+        category_path: fields.all("category"),
+        requester: fields.get("requester").to_owned(),
+        status: fields.get("status").to_owned(),
+        assignee: fields.get("assignee").to_owned(),
+        group: fields.get("group").to_owned(),
+        tags: fields.get("tags").to_owned(),
+        version: fields.get("version").parse().ok(),
+        loaded_at: fields
+            .get("loaded_at")
+            .parse::<i128>()
+            .ok()
+            .and_then(|nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()),
+    }
+}
+
+fn input_from_ticket(ticket: &Ticket, options: &TicketOptions) -> TicketInput {
+    TicketInput {
+        subject: ticket.subject.clone(),
+        description: ticket.description.clone(),
+        ticket_type: ticket.type_id.to_string(),
+        priority: ticket.priority_id.to_string(),
+        category_path: options
+            .category_path_ids(ticket.category_id)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        requester: ticket.requester_email.clone(),
+        status: ticket.status_id.to_string(),
+        assignee: ticket
+            .assignee_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        group: ticket.group_id.map(|id| id.to_string()).unwrap_or_default(),
+        tags: ticket.tags.join(", "),
+        version: Some(ticket.version),
+        loaded_at: Some(ticket.updated_at),
+    }
+}
+
+/// The chosen category path as ids (dropping anything unparseable).
+fn chosen_categories(input: &TicketInput) -> Vec<CategoryId> {
+    input
+        .category_path
+        .iter()
+        .map_while(|raw| uuid::Uuid::try_parse(raw.trim()).ok().map(CategoryId))
+        .collect()
+}
+
+/// Fills a form view from input; `ticket` is set on the edit form.
+async fn form_view(
+    tx: &mut TenantTx,
+    user: &User,
+    tenant: &Tenant,
+    options: &TicketOptions,
+    input: &TicketInput,
+    ticket: Option<&Ticket>,
+    errors: FieldErrors,
+) -> Result<TicketFormView, sqlx::Error> {
+    let base = tenant.base_path();
+    let staff = user.role.is_staff();
+    let scope = ticket.map_or(EditScope::Everything, |t| access::edit_scope(user, t));
+    let select = |all: Vec<(String, String)>, selected: &str| -> Vec<Choice> {
+        all.into_iter()
+            .map(|(value, label)| {
+                let chosen = value == selected;
+                Choice::new(value, label, chosen)
+            })
+            .collect()
+    };
+    let current = |id: &str| {
+        ticket.is_some_and(|t| {
+            [
+                t.type_id.to_string(),
+                t.priority_id.to_string(),
+                t.status_id.to_string(),
+            ]
+            .iter()
+            .any(|v| v == id)
+        })
+    };
+    let default_type = options
+        .default_type()
+        .map(|t| t.id.to_string())
+        .unwrap_or_default();
+    let default_priority = options
+        .default_priority()
+        .map(|p| p.id.to_string())
+        .unwrap_or_default();
+    let type_choices = select(
+        options
+            .types
+            .iter()
+            .filter(|t| !t.retired || current(&t.id.to_string()))
+            .map(|t| (t.id.to_string(), t.name.clone()))
+            .collect(),
+        if input.ticket_type.is_empty() {
+            &default_type
+        } else {
+            &input.ticket_type
+        },
+    );
+    let priority_choices = select(
+        options
+            .priorities
+            .iter()
+            .filter(|p| !p.retired || current(&p.id.to_string()))
+            .map(|p| (p.id.to_string(), p.name.clone()))
+            .collect(),
+        if input.priority.is_empty() {
+            &default_priority
+        } else {
+            &input.priority
+        },
+    );
+    let status_choices = match ticket {
+        None => Vec::new(),
+        Some(ticket) => select(
+            options
+                .statuses
+                .iter()
+                .filter(|s| {
+                    s.id == ticket.status_id
+                        || (!s.retired
+                            && (scope == EditScope::Everything
+                                || s.category == StatusCategory::Closed))
+                })
+                .map(|s| (s.id.to_string(), s.name.clone()))
+                .collect(),
+            &input.status,
+        ),
+    };
+    let (assignee_choices, group_choices) = if staff {
+        let mut assignees = vec![Choice::new("", "Unassigned", input.assignee.is_empty())];
+        assignees.extend(select(
+            staff_members(tx, user)
+                .await?
+                .into_iter()
+                .map(|u| (u.id.to_string(), u.name))
+                .collect(),
+            &input.assignee,
+        ));
+        (assignees, group_choices(tx, user, &input.group).await?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(TicketFormView {
+        action: match ticket {
+            Some(t) => format!("{base}/tickets/{}", t.number),
+            None => format!("{base}/tickets"),
+        },
+        submit_label: if ticket.is_some() {
+            "Save changes"
+        } else {
+            "Create ticket"
+        },
+        subject: input.subject.clone(),
+        description: input.description.clone(),
+        type_choices,
+        priority_choices,
+        categories: CategoryLevelsPartial {
+            levels: category_levels(options, &chosen_categories(input)),
+            options_href: format!("{base}/tickets/category-options"),
+            error: errors.get("category").cloned(),
+        },
+        staff,
+        requester: input.requester.clone(),
+        assignee_choices,
+        group_choices,
+        status_choices,
+        tags: input.tags.clone(),
+        text_only: scope == EditScope::OwnText,
+        version: input.version.map(|v| v.to_string()).unwrap_or_default(),
+        loaded_at: input
+            .loaded_at
+            .map(|at| at.unix_timestamp_nanos().to_string())
+            .unwrap_or_default(),
+        errors,
+        preview_href: format!("{base}/tickets/preview"),
+    })
+}
+
+async fn render_new(
+    state: &AppState,
+    user: &User,
+    tenant: &Tenant,
+    chrome: Chrome,
+    input: &TicketInput,
+    errors: FieldErrors,
+) -> AppResult<NewPage> {
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let form = form_view(&mut tx, user, tenant, &options, input, None, errors).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, None).await?;
+    tx.commit().await?;
+    Ok(NewPage {
+        chrome,
+        base: tenant.base_path(),
+        form,
+        side,
+    })
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    chrome: Chrome,
+) -> AppResult<NewPage> {
+    render_new(
+        &state,
+        &user,
+        &tenant,
+        chrome,
+        &TicketInput::default(),
+        FieldErrors::new(),
+    )
+    .await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let input = input_from(&fields);
+    if fields.has("refresh") {
+        // The no-JavaScript way to fill the next category level.
+        return Ok(
+            render_new(&state, &user, &tenant, chrome, &input, FieldErrors::new())
+                .await?
+                .into_response(),
+        );
+    }
+    match service::create(&state.db, &state.clock, &user, input.clone()).await {
+        Ok(created) => Ok(Redirect::to(&format!(
+            "{}/tickets/{}?notice=created",
+            tenant.base_path(),
+            created.number
+        ))
+        .into_response()),
+        Err(SaveError::Invalid(errors)) => {
+            let page = render_new(&state, &user, &tenant, chrome, &input, errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(SaveError::Stale { .. }) => Err(AppError::Conflict("stale create".to_owned())),
+        Err(SaveError::App(error)) => Err(error),
+    }
+}
+
+pub async fn category_options(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    RawQuery(raw): RawQuery,
+) -> AppResult<CategoryLevelsPartial> {
+    let fields = raw
+        .as_deref()
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .unwrap_or_default();
+    let input = TicketInput {
+        category_path: Fields(fields).all("category"),
+        ..TicketInput::default()
+    };
+    let mut tx = state.db.tenant_tx(user.tenant_id).await?;
+    let options = TicketOptions::load(&mut tx, user.tenant_id).await?;
+    tx.commit().await?;
+    Ok(CategoryLevelsPartial {
+        levels: category_levels(&options, &chosen_categories(&input)),
+        options_href: format!("{}/tickets/category-options", tenant.base_path()),
+        error: None,
+    })
+}
+
+pub async fn preview(CurrentUser(_): CurrentUser, fields: Fields) -> PreviewPartial {
+    let source = [fields.get("description"), fields.get("body")].concat();
+    PreviewPartial {
+        html: markdown::render(&source),
+    }
+}
+
+fn event_text(event: &Event) -> String {
+    let value = |v: &Option<String>| {
+        v.clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "none".to_owned())
+    };
+    match event.kind.as_str() {
+        "created" => "created the ticket".to_owned(),
+        "field_changed" => match event.field.as_deref() {
+            Some("description") => "edited the description".to_owned(),
+            Some(field) => format!(
+                "changed {field} from {} to {}",
+                value(&event.old_value),
+                value(&event.new_value)
+            ),
+            None => "changed the ticket".to_owned(),
+        },
+        "reply_added" => "replied".to_owned(),
+        "note_added" => "added an internal note".to_owned(),
+        "reply_edited" if event.internal => "edited an internal note".to_owned(),
+        "reply_edited" => "edited a reply".to_owned(),
+        "reply_deleted" if event.internal => "deleted an internal note".to_owned(),
+        "reply_deleted" => "deleted a reply".to_owned(),
+        "follower_added" => format!("added {} as a follower", value(&event.new_value)),
+        "follower_removed" => format!("removed {} as a follower", value(&event.new_value)),
+        other => other.replace('_', " "),
+    }
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    chrome: Chrome,
+    Path((_, number)): Path<(String, String)>,
+    Query(notice): Query<NoticeQuery>,
+) -> AppResult<DetailPage> {
+    let number = parse_path_number(&number)?;
+    let reply_box = ReplyBoxInput::default();
+    detail_page(
+        &state,
+        &user,
+        &tenant,
+        chrome,
+        number,
+        reply_box,
+        &notice.notice,
+    )
+    .await
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct NoticeQuery {
+    #[serde(default)]
+    notice: String,
+}
+
+/// What a failed reply refills the reply box with.
+#[derive(Default)]
+pub(crate) struct ReplyBoxInput {
+    pub body: String,
+    pub error: Option<String>,
+}
+
+/// Builds the detail page; `reply_box` refills a reply that failed.
+pub(crate) async fn detail_page(
+    state: &AppState,
+    user: &User,
+    tenant: &Tenant,
+    mut chrome: Chrome,
+    number: i64,
+    reply_box: ReplyBoxInput,
+    notice: &str,
+) -> AppResult<DetailPage> {
+    let base = tenant.base_path();
+    let staff = user.role.is_staff();
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let ticket = load_visible(&mut tx, user, number).await?;
+    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
+    let following = repo::is_following(&mut tx, tenant.id, ticket.id, user.id).await?;
+    let followers = repo::followers(&mut tx, tenant.id, ticket.id).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, Some(number)).await?;
+    tx.commit().await?;
+
+    let display = display_number(&prefix, number);
+    if notice == "created" {
+        chrome.notice = Some(Notice::success(format!("Ticket {display} created")));
+    }
+    let now = state.clock.now();
+    let href = format!("{base}/tickets/{number}");
+    let reply_views = replies
+        .iter()
+        .map(|reply| {
+            let facts = facts(user, reply);
+            let changeable = access::can_change_reply(user, facts, now);
+            ReplyView {
+                id: reply.id.to_string(),
+                author_name: reply.author_name.clone(),
+                author_is_staff: reply.author_role.is_staff(),
+                internal: reply.internal,
+                deleted_note: reply.deleted_at.map(|at| {
+                    format!(
+                        "Reply deleted by {} on {}",
+                        reply.deleted_by_name.clone().unwrap_or_default(),
+                        format::datetime(at)
+                    )
+                }),
+                body: if reply.deleted_at.is_some() {
+                    markdown::SafeHtml::empty()
+                } else {
+                    markdown::render(&reply.body)
+                },
+                created: format::datetime(reply.created_at),
+                created_iso: format::iso(reply.created_at),
+                edited: reply.edited_at.is_some(),
+                edit_href: changeable.then(|| format!("{href}/replies/{}/edit", reply.id)),
+                delete_action: changeable.then(|| format!("{href}/replies/{}/delete", reply.id)),
+            }
+        })
+        .collect();
+    Ok(DetailPage {
+        chrome,
+        number: display,
+        subject: ticket.subject.clone(),
+        status_name: options
+            .status(ticket.status_id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default(),
+        status_category: ticket.status_category.as_str(),
+        priority_name: options
+            .priority(ticket.priority_id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default(),
+        type_name: options
+            .ticket_type(ticket.type_id)
+            .map(|t| t.name.clone())
+            .unwrap_or_default(),
+        category: ticket
+            .category_id
+            .map(|id| options.category_label(id))
+            .unwrap_or_else(|| "None".to_owned()),
+        requester_name: ticket.requester_name.clone(),
+        assignee_name: ticket
+            .assignee_name
+            .clone()
+            .unwrap_or_else(|| "Unassigned".to_owned()),
+        tags: ticket.tags.clone(),
+        created: format::datetime(ticket.created_at),
+        reopened: ticket.reopened,
+        description: markdown::render(&ticket.description),
+        staff,
+        following,
+        follow_action: format!("{href}/follow"),
+        followers: followers
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        can_edit: access::edit_scope(user, &ticket) != EditScope::Nothing,
+        replies: reply_views,
+        reply_box: ReplyBox {
+            action: format!("{href}/replies"),
+            staff,
+            body: reply_box.body,
+            error: reply_box.error,
+            refusal: access::reply_refusal(user, &ticket),
+        },
+        side,
+        href,
+        base,
+    })
+}
+
+/// What an edit form shows besides the ticket: the submitted input (else the
+/// ticket's values), field errors, and changes made meanwhile by others.
+#[derive(Default)]
+struct EditState {
+    input: Option<TicketInput>,
+    errors: FieldErrors,
+    stale: Option<Vec<Event>>,
+}
+
+async fn render_edit(
+    state: &AppState,
+    user: &User,
+    tenant: &Tenant,
+    chrome: Chrome,
+    number: i64,
+    EditState {
+        input,
+        errors,
+        stale,
+    }: EditState,
+) -> AppResult<EditPage> {
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let ticket = load_visible(&mut tx, user, number).await?;
+    if access::edit_scope(user, &ticket) == EditScope::Nothing {
+        return Err(AppError::BadRequest(
+            "This ticket is closed and can no longer be edited.".to_owned(),
+        ));
+    }
+    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let mut input = input.unwrap_or_else(|| input_from_ticket(&ticket, &options));
+    if stale.is_some() {
+        // Saving again applies this form over the changes listed.
+        input.version = Some(ticket.version);
+        input.loaded_at = Some(ticket.updated_at);
+    }
+    let form = form_view(
+        &mut tx,
+        user,
+        tenant,
+        &options,
+        &input,
+        Some(&ticket),
+        errors,
+    )
+    .await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, Some(number)).await?;
+    tx.commit().await?;
+    let base = tenant.base_path();
+    Ok(EditPage {
+        chrome,
+        number: display_number(&prefix, number),
+        ticket_href: format!("{base}/tickets/{number}"),
+        form,
+        stale: stale.map(|events| {
+            events
+                .iter()
+                .map(|e| ChangeView {
+                    text: format!(
+                        "{} {} ({})",
+                        e.actor_name.clone().unwrap_or_else(|| "Someone".to_owned()),
+                        event_text(e),
+                        format::datetime(e.created_at)
+                    ),
+                })
+                .collect()
+        }),
+        side,
+    })
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    chrome: Chrome,
+    Path((_, number)): Path<(String, String)>,
+) -> AppResult<EditPage> {
+    let number = parse_path_number(&number)?;
+    render_edit(&state, &user, &tenant, chrome, number, EditState::default()).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    chrome: Chrome,
+    Path((_, number)): Path<(String, String)>,
+    fields: Fields,
+) -> AppResult<Response> {
+    let number = parse_path_number(&number)?;
+    let input = input_from(&fields);
+    if fields.has("refresh") {
+        let page = render_edit(
+            &state,
+            &user,
+            &tenant,
+            chrome,
+            number,
+            EditState {
+                input: Some(input),
+                ..EditState::default()
+            },
+        )
+        .await?;
+        return Ok(page.into_response());
+    }
+    match service::edit(&state.db, &state.clock, &user, number, input.clone()).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "{}/tickets/{number}?notice=saved",
+            tenant.base_path()
+        ))
+        .into_response()),
+        Err(SaveError::Invalid(errors)) => {
+            let page = render_edit(
+                &state,
+                &user,
+                &tenant,
+                chrome,
+                number,
+                EditState {
+                    input: Some(input),
+                    errors,
+                    ..EditState::default()
+                },
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(SaveError::Stale { changes }) => {
+            let page = render_edit(
+                &state,
+                &user,
+                &tenant,
+                chrome,
+                number,
+                EditState {
+                    input: Some(input),
+                    stale: Some(changes),
+                    ..EditState::default()
+                },
+            )
+            .await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(SaveError::App(error)) => Err(error),
+    }
+}
+
+pub async fn activity(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    chrome: Chrome,
+    Path((_, number)): Path<(String, String)>,
+) -> AppResult<ActivityPage> {
+    let number = parse_path_number(&number)?;
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let ticket = load_visible(&mut tx, &user, number).await?;
+    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let events = events::list(&mut tx, tenant.id, ticket.id, user.role.is_staff()).await?;
+    let side = side_list(&mut tx, &user, &tenant, &prefix, Some(number)).await?;
+    tx.commit().await?;
+    let base = tenant.base_path();
+    Ok(ActivityPage {
+        chrome,
+        number: display_number(&prefix, number),
+        href: format!("{base}/tickets/{number}"),
+        subject: ticket.subject,
+        events: events
+            .iter()
+            .map(|e| EventView {
+                when: format::datetime(e.created_at),
+                when_iso: format::iso(e.created_at),
+                actor: e.actor_name.clone().unwrap_or_else(|| "Tessera".to_owned()),
+                text: event_text(e),
+                internal: e.internal,
+            })
+            .collect(),
+        side,
+        base,
+    })
+}
+
+pub async fn follow(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    Path((_, number)): Path<(String, String)>,
+    fields: Fields,
+) -> AppResult<Redirect> {
+    let number = parse_path_number(&number)?;
+    let follow = fields.get("follow") == "1";
+    service::set_following(&state.db, &state.clock, &user, number, follow).await?;
+    Ok(Redirect::to(&format!(
+        "{}/tickets/{number}",
+        tenant.base_path()
+    )))
+}

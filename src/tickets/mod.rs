@@ -1,0 +1,64 @@
+//! Tickets: the list, create, detail, edit, following and the activity log.
+//!
+//! Invariants:
+//! - a ticket is addressed by its per-tenant `number`, handed out gaplessly in the
+//!   creating transaction;
+//! - who may see or change a ticket is decided in `access` and nowhere else; a
+//!   ticket the caller may not see answers 404 ([`load_visible`]);
+//! - every change writes its activity events, follower changes and counters in
+//!   the same transaction;
+//! - the list is keyset-paged and index-served, and never counts more than it shows.
+
+pub mod access;
+pub mod events;
+pub(crate) mod handlers;
+pub mod list;
+pub mod model;
+pub mod options;
+pub mod repo;
+pub mod service;
+mod views;
+
+use crate::{auth::model::User, error::AppError, state::AppState};
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use model::Ticket;
+use sqlx::PgConnection;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/{tenant}/tickets",
+            get(handlers::list).post(handlers::create),
+        )
+        .route("/{tenant}/tickets/new", get(handlers::new_form))
+        .route(
+            "/{tenant}/tickets/category-options",
+            get(handlers::category_options),
+        )
+        .route("/{tenant}/tickets/preview", post(handlers::preview))
+        .route(
+            "/{tenant}/tickets/{number}",
+            get(handlers::detail).post(handlers::update),
+        )
+        .route("/{tenant}/tickets/{number}/edit", get(handlers::edit_form))
+        .route(
+            "/{tenant}/tickets/{number}/activity",
+            get(handlers::activity),
+        )
+        .route("/{tenant}/tickets/{number}/follow", post(handlers::follow))
+}
+
+/// The ticket `number` if `user` may see it; otherwise 404, whether it exists or not.
+pub async fn load_visible(
+    conn: &mut PgConnection,
+    user: &User,
+    number: i64,
+) -> Result<Ticket, AppError> {
+    repo::find_by_number(conn, user.tenant_id, number)
+        .await?
+        .filter(|ticket| access::can_see_ticket(user, ticket))
+        .ok_or(AppError::NotFound)
+}

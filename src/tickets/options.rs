@@ -1,0 +1,149 @@
+//! The tenant's option lists (statuses, priorities, types, categories), loaded
+//! together for forms, validation and labels.
+
+use super::model::{
+    Category, CategoryId, Priority, PriorityId, Status, StatusCategory, StatusId, TicketType,
+    TypeId,
+};
+use crate::db::TenantId;
+use sqlx::PgConnection;
+
+#[derive(Clone, Debug, Default)]
+pub struct TicketOptions {
+    pub statuses: Vec<Status>,
+    pub priorities: Vec<Priority>,
+    pub types: Vec<TicketType>,
+    pub categories: Vec<Category>,
+}
+
+impl TicketOptions {
+    pub async fn load(conn: &mut PgConnection, tenant: TenantId) -> Result<Self, sqlx::Error> {
+        let statuses = sqlx::query_as::<_, Status>(
+            "select id, name, category, color, is_default, retired from ticket_statuses \
+             where tenant_id = $1 order by position, name",
+        )
+        .bind(tenant)
+        .fetch_all(&mut *conn)
+        .await?;
+        let priorities = sqlx::query_as::<_, Priority>(
+            "select id, name, rank, color, is_default, retired from ticket_priorities \
+             where tenant_id = $1 order by rank",
+        )
+        .bind(tenant)
+        .fetch_all(&mut *conn)
+        .await?;
+        let types = sqlx::query_as::<_, TicketType>(
+            "select id, name, is_default, retired from ticket_types \
+             where tenant_id = $1 order by position, name",
+        )
+        .bind(tenant)
+        .fetch_all(&mut *conn)
+        .await?;
+        let categories = sqlx::query_as::<_, Category>(
+            "select id, parent_id, name, depth, retired from categories \
+             where tenant_id = $1 order by depth, position, name",
+        )
+        .bind(tenant)
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(Self {
+            statuses,
+            priorities,
+            types,
+            categories,
+        })
+    }
+
+    pub fn status(&self, id: StatusId) -> Option<&Status> {
+        self.statuses.iter().find(|s| s.id == id)
+    }
+
+    pub fn priority(&self, id: PriorityId) -> Option<&Priority> {
+        self.priorities.iter().find(|p| p.id == id)
+    }
+
+    pub fn ticket_type(&self, id: TypeId) -> Option<&TicketType> {
+        self.types.iter().find(|t| t.id == id)
+    }
+
+    pub fn category(&self, id: CategoryId) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// The status new tickets (and reopened ones) get.
+    pub fn default_status(&self, category: StatusCategory) -> Option<&Status> {
+        self.statuses
+            .iter()
+            .filter(|s| s.category == category && !s.retired)
+            .max_by_key(|s| s.is_default)
+    }
+
+    pub fn default_priority(&self) -> Option<&Priority> {
+        self.priorities
+            .iter()
+            .filter(|p| !p.retired)
+            .max_by_key(|p| p.is_default)
+    }
+
+    pub fn default_type(&self) -> Option<&TicketType> {
+        self.types
+            .iter()
+            .filter(|t| !t.retired)
+            .max_by_key(|t| t.is_default)
+    }
+
+    /// The path from the root to `id`: `[Technical, Access, Password reset]`.
+    pub fn category_path(&self, id: CategoryId) -> Vec<&Category> {
+        let mut path = Vec::new();
+        let mut next = self.category(id);
+        while let Some(category) = next {
+            path.push(category);
+            next = category.parent_id.and_then(|parent| self.category(parent));
+            if path.len() > 3 {
+                break;
+            }
+        }
+        path.reverse();
+        path
+    }
+
+    /// The ids from the root to `id`, or nothing for no category.
+    pub fn category_path_ids(&self, id: Option<CategoryId>) -> Vec<CategoryId> {
+        id.map(|id| self.category_path(id).iter().map(|c| c.id).collect())
+            .unwrap_or_default()
+    }
+
+    /// "Technical › Access › Password reset".
+    pub fn category_label(&self, id: CategoryId) -> String {
+        self.category_path(id)
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" › ")
+    }
+
+    /// `id` and every category below it (a filter on a category includes its children).
+    pub fn category_and_descendants(&self, id: CategoryId) -> Vec<CategoryId> {
+        let mut found = vec![id];
+        let mut i = 0;
+        while i < found.len() {
+            let parent = found[i];
+            found.extend(
+                self.categories
+                    .iter()
+                    .filter(|c| c.parent_id == Some(parent))
+                    .map(|c| c.id),
+            );
+            i += 1;
+        }
+        found
+    }
+
+    /// Categories offered under `parent` (roots when `None`).
+    pub fn children(&self, parent: Option<CategoryId>) -> Vec<&Category> {
+        self.categories
+            .iter()
+            .filter(|c| c.parent_id == parent && !c.retired)
+            .collect()
+    }
+}

@@ -1,0 +1,313 @@
+//! Ticket SQL: tickets, followers, events and counters. Every function takes the
+//! tenant and runs inside a `TenantTx`.
+
+use super::model::{
+    CategoryId, GroupId, PriorityId, StatusCategory, StatusId, Ticket, TicketId, TypeId,
+};
+use crate::db::{TenantId, UserId};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+
+/// The columns of [`Ticket`], for `from tickets t`.
+const TICKET_SELECT: &str = "select t.tenant_id, t.id, t.number, t.subject, t.description, \
+       t.type_id, t.priority_id, t.status_id, t.status_category, t.category_id, \
+       t.requester_id, r.name as requester_name, r.email as requester_email, \
+       t.assignee_id, a.name as assignee_name, t.group_id, t.tags, \
+       t.created_at, t.updated_at, t.last_reply_at, t.resolved_at, t.closed_at, \
+       t.reopened, t.version \
+  from tickets t \
+  join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id \
+  left join users a on a.tenant_id = t.tenant_id and a.id = t.assignee_id";
+
+/// Takes the tenant's next ticket number. The counter row stays locked until the
+/// transaction ends, so concurrent creates queue here and numbers have no gaps.
+pub async fn take_number(conn: &mut PgConnection, tenant: TenantId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into ticket_counters as c (tenant_id, next_number) values ($1, 2) \
+         on conflict (tenant_id) do update set next_number = c.next_number + 1 \
+         returning next_number - 1",
+    )
+    .bind(tenant)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn ticket_prefix(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("select ticket_prefix from tenants where id = $1")
+        .bind(tenant)
+        .fetch_one(conn)
+        .await
+}
+
+/// A ticket row to insert.
+pub struct NewTicketRow<'a> {
+    pub id: TicketId,
+    pub number: i64,
+    pub subject: &'a str,
+    pub description: &'a str,
+    pub type_id: TypeId,
+    pub priority_id: PriorityId,
+    pub priority_rank: i32,
+    pub status_id: StatusId,
+    pub status_category: StatusCategory,
+    pub category_id: Option<CategoryId>,
+    pub requester_id: UserId,
+    pub assignee_id: Option<UserId>,
+    pub group_id: Option<GroupId>,
+    pub tags: &'a [String],
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    row: NewTicketRow<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id, \
+           priority_rank, status_id, status_category, category_id, requester_id, assignee_id, \
+           group_id, tags, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+    )
+    .bind(tenant)
+    .bind(row.id)
+    .bind(row.number)
+    .bind(row.subject)
+    .bind(row.description)
+    .bind(row.type_id)
+    .bind(row.priority_id)
+    .bind(row.priority_rank)
+    .bind(row.status_id)
+    .bind(row.status_category)
+    .bind(row.category_id)
+    .bind(row.requester_id)
+    .bind(row.assignee_id)
+    .bind(row.group_id)
+    .bind(row.tags)
+    .bind(row.now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find_by_number(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    number: i64,
+) -> Result<Option<Ticket>, sqlx::Error> {
+    sqlx::query_as::<_, Ticket>(&format!(
+        "{TICKET_SELECT} where t.tenant_id = $1 and t.number = $2"
+    ))
+    .bind(tenant)
+    .bind(number)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Locks the ticket row for the rest of the transaction (changes to one ticket
+/// are applied one after another).
+pub async fn lock(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: TicketId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("select 1 from tickets where tenant_id = $1 and id = $2 for update")
+        .bind(tenant)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The fields the edit form changes, all written at once.
+pub struct TicketFields<'a> {
+    pub subject: &'a str,
+    pub description: &'a str,
+    pub type_id: TypeId,
+    pub priority_id: PriorityId,
+    pub priority_rank: i32,
+    pub status_id: StatusId,
+    pub status_category: StatusCategory,
+    pub category_id: Option<CategoryId>,
+    pub requester_id: UserId,
+    pub assignee_id: Option<UserId>,
+    pub group_id: Option<GroupId>,
+    pub tags: &'a [String],
+    pub resolved_at: Option<OffsetDateTime>,
+    pub closed_at: Option<OffsetDateTime>,
+    pub reopened: bool,
+}
+
+pub async fn update_fields(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: TicketId,
+    fields: TicketFields<'_>,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update tickets set subject = $3, description = $4, type_id = $5, priority_id = $6, \
+           priority_rank = $7, status_id = $8, status_category = $9, category_id = $10, \
+           requester_id = $11, assignee_id = $12, group_id = $13, tags = $14, resolved_at = $15, \
+           closed_at = $16, reopened = $17, updated_at = $18, version = version + 1 \
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(fields.subject)
+    .bind(fields.description)
+    .bind(fields.type_id)
+    .bind(fields.priority_id)
+    .bind(fields.priority_rank)
+    .bind(fields.status_id)
+    .bind(fields.status_category)
+    .bind(fields.category_id)
+    .bind(fields.requester_id)
+    .bind(fields.assignee_id)
+    .bind(fields.group_id)
+    .bind(fields.tags)
+    .bind(fields.resolved_at)
+    .bind(fields.closed_at)
+    .bind(fields.reopened)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a reply on the ticket: last reply, first staff response, activity time.
+pub async fn touch_for_reply(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: TicketId,
+    author: UserId,
+    public: bool,
+    staff: bool,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update tickets set updated_at = $5, version = version + 1, \
+           last_reply_at = case when $3 then $5 else last_reply_at end, \
+           last_reply_by = case when $3 then $6 else last_reply_by end, \
+           first_response_at = case when $3 and $4 and first_response_at is null then $5 \
+                                    else first_response_at end \
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(public)
+    .bind(staff)
+    .bind(now)
+    .bind(author)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn is_following(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    ticket: TicketId,
+    user: UserId,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists(select 1 from ticket_followers \
+                        where tenant_id = $1 and ticket_id = $2 and user_id = $3)",
+    )
+    .bind(tenant)
+    .bind(ticket)
+    .bind(user)
+    .fetch_one(conn)
+    .await
+}
+
+/// Adds a follower; true when they were not following before.
+pub async fn add_follower(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    ticket: TicketId,
+    user: UserId,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "insert into ticket_followers (tenant_id, ticket_id, user_id, created_at) \
+         values ($1, $2, $3, $4) on conflict do nothing",
+    )
+    .bind(tenant)
+    .bind(ticket)
+    .bind(user)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Removes a follower; true when they were following.
+pub async fn remove_follower(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    ticket: TicketId,
+    user: UserId,
+) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query(
+        "delete from ticket_followers where tenant_id = $1 and ticket_id = $2 and user_id = $3",
+    )
+    .bind(tenant)
+    .bind(ticket)
+    .bind(user)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Follower {
+    pub user_id: UserId,
+    pub name: String,
+}
+
+pub async fn followers(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    ticket: TicketId,
+) -> Result<Vec<Follower>, sqlx::Error> {
+    sqlx::query_as::<_, Follower>(
+        "select f.user_id, u.name from ticket_followers f \
+           join users u on u.tenant_id = f.tenant_id and u.id = f.user_id \
+          where f.tenant_id = $1 and f.ticket_id = $2 order by f.created_at",
+    )
+    .bind(tenant)
+    .bind(ticket)
+    .fetch_all(conn)
+    .await
+}
+
+/// Exact ticket counts per status for the whole tenant (kept by trigger).
+pub async fn status_counts(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<Vec<(StatusId, i64)>, sqlx::Error> {
+    sqlx::query_as("select status_id, n from ticket_status_counts where tenant_id = $1")
+        .bind(tenant)
+        .fetch_all(conn)
+        .await
+}
+
+/// Ticket counts per status among one requester's tickets.
+pub async fn status_counts_for_requester(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    requester: UserId,
+) -> Result<Vec<(StatusId, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "select status_id, count(*) from tickets \
+          where tenant_id = $1 and requester_id = $2 group by status_id",
+    )
+    .bind(tenant)
+    .bind(requester)
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,620 @@
+//! Ticket rules: create, edit, follow. Each is one transaction that also writes
+//! the activity events and follower changes it causes.
+
+use super::{
+    access::{self, EditScope},
+    events::{self, EventKind, NewEvent},
+    model::{
+        CategoryId, GroupId, PriorityId, StatusCategory, StatusId, Ticket, TicketId, TypeId,
+        check_description, check_subject, parse_tags,
+    },
+    options::TicketOptions,
+    repo,
+};
+use crate::{
+    auth::{
+        self,
+        model::{NewUser, Role, User, normalize_email},
+    },
+    clock::Clock,
+    db::{Db, TenantTx, UserId},
+    error::AppError,
+};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// Field errors for a form, keyed by field name, worded for the person.
+pub type FieldErrors = BTreeMap<&'static str, String>;
+
+/// What a create or edit form submitted, before validation. Ids arrive as text.
+#[derive(Debug, Default, Clone)]
+pub struct TicketInput {
+    pub subject: String,
+    pub description: String,
+    pub ticket_type: String,
+    pub priority: String,
+    /// The selected category of each level, top first; empty strings for none.
+    pub category_path: Vec<String>,
+    pub requester: String,
+    pub status: String,
+    pub assignee: String,
+    pub group: String,
+    pub tags: String,
+    /// The ticket version the edit form was loaded at.
+    pub version: Option<i32>,
+    /// When the edit form was loaded (the ticket's last change it showed).
+    pub loaded_at: Option<OffsetDateTime>,
+}
+
+impl TicketInput {
+    /// The deepest category chosen, if any.
+    pub fn category(&self) -> Option<&str> {
+        self.category_path
+            .iter()
+            .rev()
+            .map(|s| s.trim())
+            .find(|s| !s.is_empty())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("the form has errors")]
+    Invalid(FieldErrors),
+    /// The ticket changed since the edit form was loaded.
+    #[error("the ticket changed since the form was loaded")]
+    Stale { changes: Vec<events::Event> },
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl From<sqlx::Error> for SaveError {
+    fn from(error: sqlx::Error) -> Self {
+        SaveError::App(error.into())
+    }
+}
+
+/// Validated values of the fields both forms share.
+struct Checked {
+    subject: String,
+    description: String,
+    type_id: TypeId,
+    priority_id: PriorityId,
+    priority_rank: i32,
+    category_id: Option<CategoryId>,
+    tags: Vec<String>,
+}
+
+fn parse_uuid(raw: &str) -> Option<uuid::Uuid> {
+    uuid::Uuid::try_parse(raw.trim()).ok()
+}
+
+/// Checks the shared fields against the tenant's lists. A retired option is
+/// accepted only when it is the ticket's current value.
+fn check_common(
+    input: &TicketInput,
+    options: &TicketOptions,
+    current: Option<&Ticket>,
+    errors: &mut FieldErrors,
+) -> Option<Checked> {
+    let subject = check_subject(&input.subject)
+        .map_err(|e| errors.insert("subject", e))
+        .ok();
+    let description = check_description(&input.description)
+        .map_err(|e| errors.insert("description", e))
+        .ok();
+
+    let ticket_type = match parse_uuid(&input.ticket_type) {
+        None if input.ticket_type.trim().is_empty() => options.default_type(),
+        id => id
+            .and_then(|id| options.ticket_type(TypeId(id)))
+            .filter(|t| !t.retired || current.is_some_and(|c| c.type_id == t.id)),
+    };
+    if ticket_type.is_none() {
+        errors.insert("type", "Choose one of the listed types.".to_owned());
+    }
+    let priority = match parse_uuid(&input.priority) {
+        None if input.priority.trim().is_empty() => options.default_priority(),
+        id => id
+            .and_then(|id| options.priority(PriorityId(id)))
+            .filter(|p| !p.retired || current.is_some_and(|c| c.priority_id == p.id)),
+    };
+    if priority.is_none() {
+        errors.insert(
+            "priority",
+            "Choose one of the listed priorities.".to_owned(),
+        );
+    }
+
+    let category_id = match check_category_path(input, options, current) {
+        Ok(category) => category,
+        Err(message) => {
+            errors.insert("category", message);
+            None
+        }
+    };
+    let tags = parse_tags(&input.tags)
+        .map_err(|e| errors.insert("tags", format!("Tags: {e}.")))
+        .ok();
+
+    Some(Checked {
+        subject: subject?,
+        description: description?,
+        type_id: ticket_type?.id,
+        priority_id: priority?.id,
+        priority_rank: priority?.rank,
+        category_id,
+        tags: tags?,
+    })
+}
+
+/// The chosen category must exist in this tenant, and each chosen level must be
+/// the parent of the next.
+fn check_category_path(
+    input: &TicketInput,
+    options: &TicketOptions,
+    current: Option<&Ticket>,
+) -> Result<Option<CategoryId>, String> {
+    let chosen: Vec<&str> = input
+        .category_path
+        .iter()
+        .map(|s| s.trim())
+        .take_while(|s| !s.is_empty())
+        .collect();
+    let mut parent: Option<CategoryId> = None;
+    for raw in &chosen {
+        let category = parse_uuid(raw)
+            .and_then(|id| options.category(CategoryId(id)))
+            .ok_or_else(|| "Choose one of the listed categories.".to_owned())?;
+        let usable =
+            !category.retired || current.is_some_and(|c| c.category_id == Some(category.id));
+        if category.parent_id != parent || !usable {
+            return Err("Choose the category again: that choice does not fit.".to_owned());
+        }
+        parent = Some(category.id);
+    }
+    Ok(parent)
+}
+
+/// Finds the requester a staff member named by email, creating a contact (a
+/// customer without a password) when the tenant has nobody with that address.
+async fn resolve_requester(
+    tx: &mut TenantTx,
+    actor: &User,
+    email: &str,
+    errors: &mut FieldErrors,
+) -> Result<Option<User>, AppError> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Ok(Some(actor.clone()));
+    }
+    let email = match normalize_email(email) {
+        Ok(email) => email,
+        Err(_) => {
+            errors.insert(
+                "requester",
+                "Enter the requester's email address.".to_owned(),
+            );
+            return Ok(None);
+        }
+    };
+    let tenant = tx.tenant();
+    if let Some((user, _)) = auth::repo::find_credentials(tx, tenant, &email).await? {
+        if !user.active {
+            errors.insert("requester", "That account is deactivated.".to_owned());
+            return Ok(None);
+        }
+        return Ok(Some(user));
+    }
+    let contact = NewUser::new(&email, None, Role::Customer, None).map_err(AppError::BadRequest)?;
+    let user = auth::service::create_user_in(tx, contact)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Some(user))
+}
+
+/// Checks an assignee id: an active agent or admin of the tenant.
+async fn resolve_assignee(
+    tx: &mut TenantTx,
+    raw: &str,
+    errors: &mut FieldErrors,
+) -> Result<Option<UserId>, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw == "unassigned" {
+        return Ok(None);
+    }
+    let tenant = tx.tenant();
+    let user = match parse_uuid(raw) {
+        Some(id) => auth::repo::find_user(tx, tenant, UserId(id)).await?,
+        None => None,
+    };
+    match user {
+        Some(user) if user.active && user.role.is_staff() => Ok(Some(user.id)),
+        _ => {
+            errors.insert("assignee", "Choose one of the listed agents.".to_owned());
+            Ok(None)
+        }
+    }
+}
+
+async fn resolve_group(
+    tx: &mut TenantTx,
+    raw: &str,
+    errors: &mut FieldErrors,
+) -> Result<Option<GroupId>, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let tenant = tx.tenant();
+    let exists = match parse_uuid(raw) {
+        Some(id) => sqlx::query_scalar::<_, bool>(
+            "select exists(select 1 from groups where tenant_id = $1 and id = $2)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?
+        .then_some(GroupId(id)),
+        None => None,
+    };
+    if exists.is_none() {
+        errors.insert("group", "Choose one of the listed groups.".to_owned());
+    }
+    Ok(exists)
+}
+
+/// A user's name for the activity log ("Unassigned" for none).
+async fn user_name(tx: &mut TenantTx, id: Option<UserId>) -> Result<String, sqlx::Error> {
+    let tenant = tx.tenant();
+    Ok(match id {
+        Some(id) => auth::repo::find_user(tx, tenant, id)
+            .await?
+            .map_or_else(String::new, |u| u.name),
+        None => "Unassigned".to_owned(),
+    })
+}
+
+/// A created ticket: its number, for the redirect and the notice.
+pub struct Created {
+    pub number: i64,
+    pub display_number: String,
+}
+
+pub async fn create(
+    db: &Db,
+    clock: &Clock,
+    actor: &User,
+    input: TicketInput,
+) -> Result<Created, SaveError> {
+    let tenant = actor.tenant_id;
+    let mut tx = db.tenant_tx(tenant).await?;
+    let options = TicketOptions::load(&mut tx, tenant).await?;
+    let mut errors = FieldErrors::new();
+    let checked = check_common(&input, &options, None, &mut errors);
+
+    let staff = actor.role.is_staff();
+    let requester = if staff {
+        resolve_requester(&mut tx, actor, &input.requester, &mut errors).await?
+    } else {
+        Some(actor.clone())
+    };
+    let (assignee, group) = if staff {
+        (
+            resolve_assignee(&mut tx, &input.assignee, &mut errors).await?,
+            resolve_group(&mut tx, &input.group, &mut errors).await?,
+        )
+    } else {
+        (None, None)
+    };
+    let status = options
+        .default_status(StatusCategory::New)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("the tenant has no `new` status")))?;
+    let (Some(checked), Some(requester), true) = (checked, requester, errors.is_empty()) else {
+        return Err(SaveError::Invalid(errors));
+    };
+    // Customers' tags are not theirs to set.
+    let tags = if staff { checked.tags } else { Vec::new() };
+
+    let now = clock.now();
+    let id = TicketId::generate();
+    // Taken last: the counter row stays locked until commit.
+    let number = repo::take_number(&mut tx, tenant).await?;
+    repo::insert(
+        &mut tx,
+        tenant,
+        repo::NewTicketRow {
+            id,
+            number,
+            subject: &checked.subject,
+            description: &checked.description,
+            type_id: checked.type_id,
+            priority_id: checked.priority_id,
+            priority_rank: checked.priority_rank,
+            status_id: status.id,
+            status_category: status.category,
+            category_id: checked.category_id,
+            requester_id: requester.id,
+            assignee_id: assignee,
+            group_id: group,
+            tags: &tags,
+            now,
+        },
+    )
+    .await?;
+    events::record(
+        &mut tx,
+        tenant,
+        NewEvent::new(id, actor.id, EventKind::Created),
+        now,
+    )
+    .await?;
+    repo::add_follower(&mut tx, tenant, id, requester.id, now).await?;
+    if let Some(assignee) = assignee {
+        repo::add_follower(&mut tx, tenant, id, assignee, now).await?;
+    }
+    let prefix = repo::ticket_prefix(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(Created {
+        number,
+        display_number: super::model::display_number(&prefix, number),
+    })
+}
+
+/// Applies an edit form. Staff change every field; a customer changes the
+/// subject and description of their own open ticket, and may close it.
+pub async fn edit(
+    db: &Db,
+    clock: &Clock,
+    actor: &User,
+    number: i64,
+    input: TicketInput,
+) -> Result<(), SaveError> {
+    let tenant = actor.tenant_id;
+    let mut tx = db.tenant_tx(tenant).await?;
+    let current = super::load_visible(&mut tx, actor, number).await?;
+    repo::lock(&mut tx, tenant, current.id).await?;
+    // Re-read under the lock: the version check must see the latest row.
+    let current = super::load_visible(&mut tx, actor, number).await?;
+    let scope = access::edit_scope(actor, &current);
+    if scope == EditScope::Nothing {
+        return Err(AppError::BadRequest(
+            "This ticket is closed and can no longer be edited.".to_owned(),
+        )
+        .into());
+    }
+    if input.version.is_some_and(|v| v != current.version) {
+        let changes = events::list(&mut tx, tenant, current.id, actor.role.is_staff())
+            .await?
+            .into_iter()
+            .filter(|e| e.created_at > input.loaded_at.unwrap_or(current.created_at))
+            .collect();
+        return Err(SaveError::Stale { changes });
+    }
+
+    let options = TicketOptions::load(&mut tx, tenant).await?;
+    let mut errors = FieldErrors::new();
+    let mut input = input;
+    if scope == EditScope::OwnText {
+        // Everything but the text stays as it is.
+        input.ticket_type = current.type_id.to_string();
+        input.priority = current.priority_id.to_string();
+        input.category_path = options
+            .category_path_ids(current.category_id)
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect();
+        input.tags = current.tags.join(", ");
+    }
+    let checked = check_common(&input, &options, Some(&current), &mut errors);
+
+    let status = match parse_uuid(&input.status).map(StatusId) {
+        None if input.status.trim().is_empty() => options.status(current.status_id),
+        Some(id) if id == current.status_id => options.status(id),
+        Some(id) => options.status(id).filter(|s| {
+            !s.retired && (scope == EditScope::Everything || s.category == StatusCategory::Closed)
+        }),
+        None => None,
+    };
+    if status.is_none() {
+        errors.insert("status", "Choose one of the listed statuses.".to_owned());
+    }
+    let (requester_id, assignee, group) = if scope == EditScope::Everything {
+        let requester = resolve_requester(&mut tx, actor, &input.requester, &mut errors).await?;
+        (
+            requester.map(|u| u.id),
+            resolve_assignee(&mut tx, &input.assignee, &mut errors).await?,
+            resolve_group(&mut tx, &input.group, &mut errors).await?,
+        )
+    } else {
+        (
+            Some(current.requester_id),
+            current.assignee_id,
+            current.group_id,
+        )
+    };
+    let (Some(checked), Some(status), Some(requester_id), true) =
+        (checked, status, requester_id, errors.is_empty())
+    else {
+        return Err(SaveError::Invalid(errors));
+    };
+
+    let now = clock.now();
+    let entering = |category| status.category == category && current.status_category != category;
+    let leaving_final = matches!(
+        current.status_category,
+        StatusCategory::Resolved | StatusCategory::Closed
+    ) && matches!(
+        status.category,
+        StatusCategory::New | StatusCategory::Open | StatusCategory::Waiting
+    );
+    let resolved_at = if entering(StatusCategory::Resolved) {
+        Some(now)
+    } else if leaving_final {
+        None
+    } else {
+        current.resolved_at
+    };
+    let closed_at = if entering(StatusCategory::Closed) {
+        Some(now)
+    } else if leaving_final {
+        None
+    } else {
+        current.closed_at
+    };
+
+    // The activity: one event per changed field, names rather than ids.
+    let name_of_status = |id| {
+        options
+            .status(id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
+    let name_of_priority = |id| {
+        options
+            .priority(id)
+            .map(|p| p.name.clone())
+            .unwrap_or_default()
+    };
+    let name_of_type = |id| {
+        options
+            .ticket_type(id)
+            .map(|t| t.name.clone())
+            .unwrap_or_default()
+    };
+    let name_of_category = |id: Option<CategoryId>| {
+        id.map(|id| options.category_label(id))
+            .unwrap_or_else(|| "None".to_owned())
+    };
+    let mut changes: Vec<(&str, String, String)> = Vec::new();
+    if checked.subject != current.subject {
+        changes.push(("subject", current.subject.clone(), checked.subject.clone()));
+    }
+    if checked.description != current.description {
+        changes.push(("description", String::new(), String::new()));
+    }
+    if status.id != current.status_id {
+        changes.push((
+            "status",
+            name_of_status(current.status_id),
+            status.name.clone(),
+        ));
+    }
+    if checked.priority_id != current.priority_id {
+        changes.push((
+            "priority",
+            name_of_priority(current.priority_id),
+            name_of_priority(checked.priority_id),
+        ));
+    }
+    if checked.type_id != current.type_id {
+        changes.push((
+            "type",
+            name_of_type(current.type_id),
+            name_of_type(checked.type_id),
+        ));
+    }
+    if checked.category_id != current.category_id {
+        changes.push((
+            "category",
+            name_of_category(current.category_id),
+            name_of_category(checked.category_id),
+        ));
+    }
+    if checked.tags != current.tags {
+        changes.push(("tags", current.tags.join(", "), checked.tags.join(", ")));
+    }
+    if assignee != current.assignee_id {
+        let old = user_name(&mut tx, current.assignee_id).await?;
+        let new = user_name(&mut tx, assignee).await?;
+        changes.push(("assignee", old, new));
+    }
+    if requester_id != current.requester_id {
+        let old = current.requester_name.clone();
+        let new = user_name(&mut tx, Some(requester_id)).await?;
+        changes.push(("requester", old, new));
+    }
+    if group != current.group_id {
+        changes.push(("group", String::new(), String::new()));
+    }
+    if changes.is_empty() {
+        tx.commit().await?;
+        return Ok(());
+    }
+
+    repo::update_fields(
+        &mut tx,
+        tenant,
+        current.id,
+        repo::TicketFields {
+            subject: &checked.subject,
+            description: &checked.description,
+            type_id: checked.type_id,
+            priority_id: checked.priority_id,
+            priority_rank: checked.priority_rank,
+            status_id: status.id,
+            status_category: status.category,
+            category_id: checked.category_id,
+            requester_id,
+            assignee_id: assignee,
+            group_id: group,
+            tags: &checked.tags,
+            resolved_at,
+            closed_at,
+            reopened: current.reopened || leaving_final,
+        },
+        now,
+    )
+    .await?;
+    for (field, old, new) in &changes {
+        events::record(
+            &mut tx,
+            tenant,
+            NewEvent::field_changed(current.id, actor.id, field, old, new),
+            now,
+        )
+        .await?;
+    }
+    if let Some(assignee) = assignee.filter(|a| Some(*a) != current.assignee_id) {
+        // The new assignee follows the ticket.
+        if repo::add_follower(&mut tx, tenant, current.id, assignee, now).await? {
+            let mut event = NewEvent::new(current.id, actor.id, EventKind::FollowerAdded);
+            let name = user_name(&mut tx, Some(assignee)).await?;
+            event.new_value = Some(&name);
+            events::record(&mut tx, tenant, event, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Follows or unfollows; returns whether the user follows afterwards.
+pub async fn set_following(
+    db: &Db,
+    clock: &Clock,
+    actor: &User,
+    number: i64,
+    follow: bool,
+) -> Result<bool, AppError> {
+    let tenant = actor.tenant_id;
+    let mut tx = db.tenant_tx(tenant).await?;
+    let ticket = super::load_visible(&mut tx, actor, number).await?;
+    let now = clock.now();
+    let changed = if follow {
+        repo::add_follower(&mut tx, tenant, ticket.id, actor.id, now).await?
+    } else {
+        repo::remove_follower(&mut tx, tenant, ticket.id, actor.id).await?
+    };
+    if changed {
+        let kind = if follow {
+            EventKind::FollowerAdded
+        } else {
+            EventKind::FollowerRemoved
+        };
+        let mut event = NewEvent::new(ticket.id, actor.id, kind);
+        event.new_value = Some(&actor.name);
+        events::record(&mut tx, tenant, event, now).await?;
+    }
+    tx.commit().await?;
+    Ok(follow)
+}

@@ -1,0 +1,310 @@
+//! Page structs for the ticket pages, and the conversions that fill them. All
+//! formatting happens here, so templates only place values.
+
+use super::{
+    list::{ListRow, Sort},
+    model::{Category, CategoryId, display_number},
+    options::TicketOptions,
+    service::FieldErrors,
+};
+use crate::{
+    markdown::SafeHtml,
+    web::{chrome::Chrome, format},
+};
+use askama::Template;
+use askama_web::WebTemplate;
+
+/// A select option.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Self {
+        Self {
+            value: value.into(),
+            label: label.into(),
+            selected,
+        }
+    }
+}
+
+/// One row of a ticket list, formatted.
+pub struct RowView {
+    pub number: String,
+    pub href: String,
+    pub subject: String,
+    pub type_name: String,
+    pub status_name: String,
+    pub status_category: &'static str,
+    pub priority_name: String,
+    pub requester_name: String,
+    pub assignee_name: String,
+    pub created: String,
+    pub last_reply: String,
+    pub reopened: bool,
+    pub current: bool,
+}
+
+impl RowView {
+    pub fn new(row: &ListRow, base: &str, prefix: &str, current: Option<i64>) -> Self {
+        Self {
+            number: display_number(prefix, row.number),
+            href: format!("{base}/tickets/{}", row.number),
+            subject: row.subject.clone(),
+            type_name: row.type_name.clone(),
+            status_name: row.status_name.clone(),
+            status_category: row.status_category.as_str(),
+            priority_name: row.priority_name.clone(),
+            requester_name: row.requester_name.clone(),
+            assignee_name: row
+                .assignee_name
+                .clone()
+                .unwrap_or_else(|| "Unassigned".to_owned()),
+            created: format::datetime(row.created_at),
+            last_reply: match (row.last_reply_at, &row.last_reply_by_name) {
+                (Some(at), Some(by)) => format!("{} by {by}", format::datetime(at)),
+                (Some(at), None) => format::datetime(at),
+                _ => "No replies".to_owned(),
+            },
+            reopened: row.reopened,
+            current: current == Some(row.number),
+        }
+    }
+}
+
+/// A clickable status count.
+pub struct StatusBadge {
+    pub name: String,
+    pub count: String,
+    pub category: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The condensed list beside a ticket or form on wide screens.
+pub struct SideList {
+    pub rows: Vec<RowView>,
+    pub showing: String,
+    pub list_href: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/list.html")]
+pub struct ListPage {
+    pub chrome: Chrome,
+    pub base: String,
+    pub staff: bool,
+    pub rows: Vec<RowView>,
+    pub showing: String,
+    pub closed_toggle_href: String,
+    pub closed_toggle_label: &'static str,
+    pub badges: Vec<StatusBadge>,
+    pub q: String,
+    pub filters_open: bool,
+    pub status_choices: Vec<Choice>,
+    pub priority_choices: Vec<Choice>,
+    pub type_choices: Vec<Choice>,
+    pub category_choices: Vec<Choice>,
+    pub assignee_choices: Vec<Choice>,
+    pub sort_choices: Vec<Choice>,
+    pub requester: String,
+    pub tag: String,
+    pub created_from: String,
+    pub created_to: String,
+    pub updated_from: String,
+    pub updated_to: String,
+    pub include_closed: bool,
+    pub next_href: Option<String>,
+    pub first_href: Option<String>,
+}
+
+/// One level of the chained category selects.
+pub struct CategoryLevel {
+    pub level: usize,
+    pub label: &'static str,
+    pub choices: Vec<Choice>,
+}
+
+/// The chained selects for a chosen path: level 1 always, each next level
+/// when the level above has a choice with children.
+pub fn category_levels(options: &TicketOptions, chosen: &[CategoryId]) -> Vec<CategoryLevel> {
+    const LABELS: [&str; 3] = ["Category", "Type of issue", "Item"];
+    let mut levels = Vec::new();
+    let mut parent: Option<CategoryId> = None;
+    for (index, label) in LABELS.iter().enumerate() {
+        let children: Vec<&Category> = options.children(parent);
+        if children.is_empty() {
+            break;
+        }
+        let selected = chosen.get(index).copied();
+        let mut choices = vec![Choice::new("", "—", selected.is_none())];
+        choices.extend(
+            children
+                .iter()
+                .map(|c| Choice::new(c.id.to_string(), c.name.clone(), Some(c.id) == selected)),
+        );
+        levels.push(CategoryLevel {
+            level: index + 1,
+            label,
+            choices,
+        });
+        match selected.filter(|id| children.iter().any(|c| c.id == *id)) {
+            Some(id) => parent = Some(id),
+            None => break,
+        }
+    }
+    levels
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/_category_levels.html")]
+pub struct CategoryLevelsPartial {
+    pub levels: Vec<CategoryLevel>,
+    pub options_href: String,
+    pub error: Option<String>,
+}
+
+/// The create and edit forms' state.
+pub struct TicketFormView {
+    pub action: String,
+    pub submit_label: &'static str,
+    pub subject: String,
+    pub description: String,
+    pub type_choices: Vec<Choice>,
+    pub priority_choices: Vec<Choice>,
+    pub categories: CategoryLevelsPartial,
+    /// Staff only: requester email, assignee, group, status, tags.
+    pub staff: bool,
+    pub requester: String,
+    pub assignee_choices: Vec<Choice>,
+    pub group_choices: Vec<Choice>,
+    /// Shown on the edit form (customers get the current status and Closed).
+    pub status_choices: Vec<Choice>,
+    pub tags: String,
+    /// Customers editing their own ticket change only subject and description.
+    pub text_only: bool,
+    pub version: String,
+    pub loaded_at: String,
+    pub errors: FieldErrors,
+    pub preview_href: String,
+}
+
+impl TicketFormView {
+    pub fn error(&self, field: &str) -> Option<&str> {
+        self.errors.get(field).map(String::as_str)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/new.html")]
+pub struct NewPage {
+    pub chrome: Chrome,
+    pub base: String,
+    pub form: TicketFormView,
+    pub side: SideList,
+}
+
+/// A change someone else made while an edit form was open.
+pub struct ChangeView {
+    pub text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/edit.html")]
+pub struct EditPage {
+    pub chrome: Chrome,
+    pub number: String,
+    pub ticket_href: String,
+    pub form: TicketFormView,
+    pub stale: Option<Vec<ChangeView>>,
+    pub side: SideList,
+}
+
+/// A reply or note as the viewer sees it.
+pub struct ReplyView {
+    pub id: String,
+    pub author_name: String,
+    pub author_is_staff: bool,
+    pub internal: bool,
+    pub deleted_note: Option<String>,
+    pub body: SafeHtml,
+    pub created: String,
+    pub created_iso: String,
+    pub edited: bool,
+    pub edit_href: Option<String>,
+    pub delete_action: Option<String>,
+}
+
+pub struct ReplyBox {
+    pub action: String,
+    pub staff: bool,
+    pub body: String,
+    pub error: Option<String>,
+    /// Why the viewer may not reply (closed ticket), instead of the box.
+    pub refusal: Option<&'static str>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/detail.html")]
+pub struct DetailPage {
+    pub chrome: Chrome,
+    pub base: String,
+    pub number: String,
+    pub href: String,
+    pub subject: String,
+    pub status_name: String,
+    pub status_category: &'static str,
+    pub priority_name: String,
+    pub type_name: String,
+    pub category: String,
+    pub requester_name: String,
+    pub assignee_name: String,
+    pub tags: Vec<String>,
+    pub created: String,
+    pub reopened: bool,
+    pub description: SafeHtml,
+    pub staff: bool,
+    pub following: bool,
+    pub follow_action: String,
+    pub followers: String,
+    pub can_edit: bool,
+    pub replies: Vec<ReplyView>,
+    pub reply_box: ReplyBox,
+    pub side: SideList,
+}
+
+pub struct EventView {
+    pub when: String,
+    pub when_iso: String,
+    pub actor: String,
+    pub text: String,
+    pub internal: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/activity.html")]
+pub struct ActivityPage {
+    pub chrome: Chrome,
+    pub base: String,
+    pub number: String,
+    pub href: String,
+    pub subject: String,
+    pub events: Vec<EventView>,
+    pub side: SideList,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/_preview.html")]
+pub struct PreviewPartial {
+    pub html: SafeHtml,
+}
+
+pub fn sort_choices(current: Sort) -> Vec<Choice> {
+    Sort::ALL
+        .iter()
+        .map(|(sort, label)| Choice::new(sort.as_str(), *label, *sort == current))
+        .collect()
+}
