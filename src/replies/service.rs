@@ -130,18 +130,8 @@ pub async fn add(
             .status(ticket.status_id)
             .map(|s| s.name.clone())
             .unwrap_or_default();
-        sqlx::query(
-            "update tickets set status_id = $3, status_category = $4, \
-               resolved_at = case when $4 = 'resolved' then $5 else resolved_at end \
-             where tenant_id = $1 and id = $2",
-        )
-        .bind(tenant)
-        .bind(ticket.id)
-        .bind(status.id)
-        .bind(status.category)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let lifecycle = tickets::service::transition(&ticket, status.category, now);
+        ticket_repo::set_status(&mut tx, tenant, ticket.id, status, &lifecycle).await?;
         events::record(
             &mut tx,
             tenant,

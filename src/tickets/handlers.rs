@@ -117,7 +117,8 @@ async fn side_list(
     prefix: &str,
     current: Option<i64>,
 ) -> Result<SideList, sqlx::Error> {
-    let options = TicketOptions::default();
+    // The statuses tell the count which tickets are closed.
+    let options = TicketOptions::load(tx, user.tenant_id).await?;
     let query = ListQuery::default();
     let page = list::fetch_page(tx, user.tenant_id, user, &query, &options).await?;
     let (n, capped) = count(tx, user, &query, &options).await?;
@@ -371,13 +372,14 @@ fn input_from_ticket(ticket: &Ticket, options: &TicketOptions) -> TicketInput {
     }
 }
 
-/// The chosen category path as ids (dropping anything unparseable).
-fn chosen_categories(input: &TicketInput) -> Vec<CategoryId> {
-    input
+/// The chosen category path as ids, top level first (dropping anything unparseable).
+fn chosen_categories(input: &TicketInput, options: &TicketOptions) -> Vec<CategoryId> {
+    let ids: Vec<CategoryId> = input
         .category_path
         .iter()
-        .map_while(|raw| uuid::Uuid::try_parse(raw.trim()).ok().map(CategoryId))
-        .collect()
+        .filter_map(|raw| uuid::Uuid::try_parse(raw.trim()).ok().map(CategoryId))
+        .collect();
+    options.by_depth(&ids)
 }
 
 /// Fills a form view from input; `ticket` is set on the edit form.
@@ -492,7 +494,7 @@ async fn form_view(
         type_choices,
         priority_choices,
         categories: CategoryLevelsPartial {
-            levels: category_levels(options, &chosen_categories(input)),
+            levels: category_levels(options, &chosen_categories(input, options)),
             options_href: format!("{base}/tickets/category-options"),
             error: errors.get("category").cloned(),
         },
@@ -602,7 +604,7 @@ pub async fn category_options(
     let options = TicketOptions::load(&mut tx, user.tenant_id).await?;
     tx.commit().await?;
     Ok(CategoryLevelsPartial {
-        levels: category_levels(&options, &chosen_categories(&input)),
+        levels: category_levels(&options, &chosen_categories(&input, &options)),
         options_href: format!("{}/tickets/category-options", tenant.base_path()),
         error: None,
     })

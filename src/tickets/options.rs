@@ -113,6 +113,14 @@ impl TicketOptions {
             .unwrap_or_default()
     }
 
+    /// The chosen categories from the top level down, whatever order they came
+    /// in (htmx sends the select that changed first); unknown ids are dropped.
+    pub fn by_depth(&self, ids: &[CategoryId]) -> Vec<CategoryId> {
+        let mut known: Vec<&Category> = ids.iter().filter_map(|id| self.category(*id)).collect();
+        known.sort_by_key(|c| c.depth);
+        known.iter().map(|c| c.id).collect()
+    }
+
     /// "Technical › Access › Password reset".
     pub fn category_label(&self, id: CategoryId) -> String {
         self.category_path(id)

@@ -178,7 +178,34 @@ pub async fn update_fields(
     Ok(())
 }
 
+/// Moves the ticket to `status` with the lifecycle times that implies.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: TicketId,
+    status: &super::model::Status,
+    lifecycle: &super::service::Lifecycle,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update tickets set status_id = $3, status_category = $4, resolved_at = $5, \
+           closed_at = $6, reopened = $7 \
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(status.id)
+    .bind(status.category)
+    .bind(lifecycle.resolved_at)
+    .bind(lifecycle.closed_at)
+    .bind(lifecycle.reopened)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Records a reply on the ticket: last reply, first staff response, activity time.
+/// Only a public reply moves the version: a note is invisible to the customer, so
+/// it must not make their open edit form stale.
 pub async fn touch_for_reply(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -189,7 +216,8 @@ pub async fn touch_for_reply(
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "update tickets set updated_at = $5, version = version + 1, \
+        "update tickets set updated_at = $5, \
+           version = version + case when $3 then 1 else 0 end, \
            last_reply_at = case when $3 then $5 else last_reply_at end, \
            last_reply_by = case when $3 then $6 else last_reply_by end, \
            first_response_at = case when $3 and $4 and first_response_at is null then $5 \

@@ -264,6 +264,42 @@ async fn resolve_group(
     Ok(exists)
 }
 
+/// The lifecycle timestamps and flag a ticket has after moving to a status of
+/// category `to`: entering resolved or closed stamps the time; going back from
+/// resolved or closed to new, open or waiting clears them and marks it reopened.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub resolved_at: Option<OffsetDateTime>,
+    pub closed_at: Option<OffsetDateTime>,
+    pub reopened: bool,
+}
+
+pub fn transition(current: &Ticket, to: StatusCategory, now: OffsetDateTime) -> Lifecycle {
+    let from = current.status_category;
+    let is_final = |c| matches!(c, StatusCategory::Resolved | StatusCategory::Closed);
+    if is_final(from) && !is_final(to) {
+        return Lifecycle {
+            resolved_at: None,
+            closed_at: None,
+            reopened: true,
+        };
+    }
+    let entering = |category| to == category && from != category;
+    Lifecycle {
+        resolved_at: if entering(StatusCategory::Resolved) {
+            Some(now)
+        } else {
+            current.resolved_at
+        },
+        closed_at: if entering(StatusCategory::Closed) {
+            Some(now)
+        } else {
+            current.closed_at
+        },
+        reopened: current.reopened,
+    }
+}
+
 /// A user's name for the activity log ("Unassigned" for none).
 async fn user_name(tx: &mut TenantTx, id: Option<UserId>) -> Result<String, sqlx::Error> {
     let tenant = tx.tenant();
@@ -406,6 +442,17 @@ pub async fn edit(
             .collect();
         input.tags = current.tags.join(", ");
     }
+    // Fields left out of the form keep their value (a blank requester on an edit
+    // is not "me", a missing type is not "the default").
+    if input.ticket_type.trim().is_empty() {
+        input.ticket_type = current.type_id.to_string();
+    }
+    if input.priority.trim().is_empty() {
+        input.priority = current.priority_id.to_string();
+    }
+    if input.requester.trim().is_empty() {
+        input.requester = current.requester_email.clone();
+    }
     let checked = check_common(&input, &options, Some(&current), &mut errors);
 
     let status = match parse_uuid(&input.status).map(StatusId) {
@@ -440,28 +487,7 @@ pub async fn edit(
     };
 
     let now = clock.now();
-    let entering = |category| status.category == category && current.status_category != category;
-    let leaving_final = matches!(
-        current.status_category,
-        StatusCategory::Resolved | StatusCategory::Closed
-    ) && matches!(
-        status.category,
-        StatusCategory::New | StatusCategory::Open | StatusCategory::Waiting
-    );
-    let resolved_at = if entering(StatusCategory::Resolved) {
-        Some(now)
-    } else if leaving_final {
-        None
-    } else {
-        current.resolved_at
-    };
-    let closed_at = if entering(StatusCategory::Closed) {
-        Some(now)
-    } else if leaving_final {
-        None
-    } else {
-        current.closed_at
-    };
+    let lifecycle = transition(&current, status.category, now);
 
     // The activity: one event per changed field, names rather than ids.
     let name_of_status = |id| {
@@ -559,9 +585,9 @@ pub async fn edit(
             assignee_id: assignee,
             group_id: group,
             tags: &checked.tags,
-            resolved_at,
-            closed_at,
-            reopened: current.reopened || leaving_final,
+            resolved_at: lifecycle.resolved_at,
+            closed_at: lifecycle.closed_at,
+            reopened: lifecycle.reopened,
         },
         now,
     )
@@ -617,4 +643,72 @@ pub async fn set_following(
     }
     tx.commit().await?;
     Ok(follow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        db::{TenantId, UserId},
+        tickets::model::{PriorityId, TypeId},
+    };
+    use time::macros::datetime;
+
+    fn ticket(category: StatusCategory) -> Ticket {
+        let at = datetime!(2026-01-01 0:00 UTC);
+        let stamp = |c| (category == c).then_some(at);
+        Ticket {
+            tenant_id: TenantId::generate(),
+            id: TicketId::generate(),
+            number: 1,
+            subject: "s".into(),
+            description: String::new(),
+            type_id: TypeId::generate(),
+            priority_id: PriorityId::generate(),
+            status_id: StatusId::generate(),
+            status_category: category,
+            category_id: None,
+            requester_id: UserId::generate(),
+            requester_name: "R".into(),
+            requester_email: "r@example.test".into(),
+            assignee_id: None,
+            assignee_name: None,
+            group_id: None,
+            tags: vec![],
+            created_at: at,
+            updated_at: at,
+            last_reply_at: None,
+            resolved_at: stamp(StatusCategory::Resolved),
+            closed_at: stamp(StatusCategory::Closed),
+            reopened: false,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn status_changes_stamp_and_clear_the_lifecycle_times() {
+        use StatusCategory::*;
+        let now = datetime!(2026-02-01 0:00 UTC);
+        let then = Some(datetime!(2026-01-01 0:00 UTC));
+        let cases = [
+            (New, Open, None, None, false),
+            (Open, Resolved, Some(now), None, false),
+            (Resolved, Resolved, then, None, false),
+            (Resolved, Closed, then, Some(now), false),
+            (Closed, Waiting, None, None, true),
+            (Resolved, New, None, None, true),
+        ];
+        for (from, to, resolved_at, closed_at, reopened) in cases {
+            let expected = Lifecycle {
+                resolved_at,
+                closed_at,
+                reopened,
+            };
+            assert_eq!(
+                transition(&ticket(from), to, now),
+                expected,
+                "{from:?} → {to:?}"
+            );
+        }
+    }
 }

@@ -10,8 +10,13 @@
 mod helpers;
 
 mod auth;
+mod authorization;
 mod browser;
 mod cli;
 mod config;
+mod demo;
 mod http;
+mod replies;
 mod tenancy;
+mod ticket_list;
+mod tickets;
