@@ -42,7 +42,7 @@ pub async fn create_tenant(
             _ => CreateTenantError::Database(error),
         })?;
     let mut tx = TenantTx::enter(tx, id).await?;
-    sqlx::query("select seed_ticket_defaults($1)")
+    sqlx::query("select seed_ticket_defaults_and_settings($1)")
         .bind(id)
         .execute(&mut *tx)
         .await?;
