@@ -2,7 +2,8 @@
 //! migrations, router, graceful shutdown.
 
 use crate::{
-    clock::Clock, config::Config, db::Db, demo, local_pg::LocalPostgres, state::AppState, web,
+    clock::Clock, config::Config, db::Db, demo, email, jobs, local_pg::LocalPostgres,
+    state::AppState, web,
 };
 use anyhow::Context as _;
 use std::net::SocketAddr;
@@ -81,8 +82,14 @@ async fn serve_with(database: &Database, config: Config, with_demo: bool) -> any
         .await
         .with_context(|| format!("listening on {bind} (server.bind / --bind)"))?;
     let base_url = format!("http://{}", listener.local_addr()?);
+    let auto_close_every = std::time::Duration::from_secs(config.jobs.auto_close_interval_secs);
     let state = AppState::new(db.clone(), config, Clock::System, secret);
-    let session_cleanup = tokio::spawn(delete_expired_sessions(db));
+    let session_cleanup = tokio::spawn(delete_expired_sessions(db.clone()));
+    let (stop_jobs, jobs_shutdown) = jobs::Shutdown::new();
+    // Mail leaves through the outbox worker; it stops with the other jobs.
+    let mail_worker = email::worker::Worker::from_config(db.clone(), &state.config, Clock::System)?;
+    let mail_worker = tokio::spawn(mail_worker.run(stop_jobs.subscribe()));
+    let jobs = jobs::spawn_all(db, Clock::System, auto_close_every, jobs_shutdown);
 
     if with_demo {
         println!("{}", demo::banner(&base_url));
@@ -97,6 +104,12 @@ async fn serve_with(database: &Database, config: Config, with_demo: bool) -> any
     .with_graceful_shutdown(shutdown_signal())
     .await;
     session_cleanup.abort();
+    // Jobs finish the run they are in (each is one transaction per batch).
+    let _ = stop_jobs.send(true);
+    for job in jobs {
+        let _ = job.await;
+    }
+    let _ = mail_worker.await;
     tracing::info!("stopped");
     served.context("serving HTTP")
 }

@@ -8,7 +8,7 @@ use crate::{
         model::{NewUser, Role},
     },
     config::{Config, Overrides},
-    telemetry, tenants,
+    seed, telemetry, tenants,
 };
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -50,6 +50,36 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Fill the database with generated tenants, tickets and replies in bulk
+    /// (for benchmarks; see bench/README.md). Tenants that exist are skipped.
+    Seed {
+        /// How many tenants: `PREFIX-1` gets 30 % of the tickets, the rest a long tail.
+        #[arg(long, default_value_t = 100)]
+        tenants: u32,
+        /// Tickets in all.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: u64,
+        /// Replies in all (internal notes included).
+        #[arg(long, default_value_t = 5_000_000)]
+        replies: u64,
+        /// Tenant slugs are PREFIX-1 … PREFIX-N.
+        #[arg(long, default_value = "bench", value_name = "PREFIX")]
+        seed_tenant_prefix: String,
+        /// Password of every seeded admin and agent.
+        #[arg(
+            long,
+            env = "TESSERA_PASSWORD",
+            hide_env_values = true,
+            default_value = "tessera-bench"
+        )]
+        password: String,
+        /// Tenants seeded at once, one database connection each.
+        #[arg(long, default_value_t = 2)]
+        jobs: usize,
+        /// Tickets written per batch.
+        #[arg(long, default_value_t = seed::DEFAULT_CHUNK)]
+        chunk: u64,
     },
 }
 
@@ -166,6 +196,41 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let result = user_command(&database, command).await;
             database.close().await;
             result
+        }
+        Command::Seed {
+            tenants,
+            tickets,
+            replies,
+            seed_tenant_prefix,
+            password,
+            jobs,
+            chunk,
+        } => {
+            let options = seed::SeedOptions {
+                tenants,
+                tickets,
+                replies,
+                prefix: seed_tenant_prefix,
+                password,
+                jobs,
+                chunk,
+            };
+            let database = Database::open(&config).await?;
+            let started = std::time::Instant::now();
+            let progress: seed::Progress = std::sync::Arc::new(|line: &str| println!("{line}"));
+            let result = seed::run(&database.db, &options, progress).await;
+            database.close().await;
+            let report = result?;
+            println!(
+                "Seeded {} tenants ({} tickets, {} replies), skipped {} that existed, in {:.0} s. \
+                 Staff sign in as admin@SLUG.example or agent1@SLUG.example.",
+                report.seeded.len(),
+                report.seeded.iter().map(|t| t.tickets).sum::<u64>(),
+                report.seeded.iter().map(|t| t.replies).sum::<u64>(),
+                report.skipped.len(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
     }
 }

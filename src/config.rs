@@ -25,7 +25,13 @@ pub struct Config {
     pub auth: AuthConfig,
     pub attachments: AttachmentsConfig,
     pub smtp: SmtpConfig,
+    pub jobs: JobsConfig,
     pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobsConfig {
+    pub auto_close_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -59,6 +65,9 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, Deserialize)]
 pub struct AttachmentsConfig {
     pub dir: Option<PathBuf>,
+    /// The largest file one may upload (each file; an upload holds up to
+    /// `attachments::MAX_FILES_PER_UPLOAD`).
+    pub max_file_bytes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,6 +78,8 @@ pub struct SmtpConfig {
     pub username: Option<String>,
     pub password: Option<SecretString>,
     pub from: String,
+    /// Delivery attempts per message before it is marked failed.
+    pub max_attempts: u32,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -186,8 +197,23 @@ impl Config {
         if self.auth.throttle_window_secs < 1 {
             return key("auth.throttle_window_secs", "must be at least 1");
         }
+        if self.attachments.max_file_bytes == 0 {
+            return key("attachments.max_file_bytes", "must be at least 1");
+        }
+        if self.jobs.auto_close_interval_secs == 0 {
+            return key("jobs.auto_close_interval_secs", "must be at least 1");
+        }
         if self.smtp.from.trim().is_empty() {
             return key("smtp.from", "must not be empty");
+        }
+        if self.smtp.from.parse::<lettre::message::Mailbox>().is_err() {
+            return key(
+                "smtp.from",
+                "must be an email address, optionally with a name: `Name <address>`",
+            );
+        }
+        if self.smtp.max_attempts == 0 {
+            return key("smtp.max_attempts", "must be at least 1");
         }
         Ok(())
     }

@@ -958,8 +958,19 @@ impl Seeder<'_> {
         let (db, clock, options) = (self.db, &self.clock, &self.options);
         let actor = self.user(step.by);
         let reply = |body, internal, action| async move {
-            let id =
-                replies::service::add(db, clock, actor, number, body, internal, action).await?;
+            let id = replies::service::add(
+                db,
+                clock,
+                actor,
+                number,
+                replies::service::NewReply {
+                    body,
+                    internal,
+                    action,
+                    ..Default::default()
+                },
+            )
+            .await?;
             anyhow::Ok(Some(id))
         };
         let nth = |n: usize| {
@@ -1030,29 +1041,8 @@ impl Seeder<'_> {
         let current = tickets::load_visible(&mut tx, actor, number).await?;
         tx.commit().await?;
         let mut input = TicketInput {
-            subject: current.subject,
-            description: current.description,
-            ticket_type: current.type_id.to_string(),
-            priority: current.priority_id.to_string(),
-            category_path: self
-                .options
-                .category_path_ids(current.category_id)
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            requester: current.requester_email,
-            status: current.status_id.to_string(),
-            assignee: current
-                .assignee_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-            group: current
-                .group_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-            tags: current.tags.join(", "),
             version: None,
-            loaded_at: None,
+            ..TicketInput::from_ticket(&current, &self.options)
         };
         change(&mut input)?;
         tickets::service::edit(self.db, &self.clock, actor, number, input)

@@ -9,18 +9,23 @@
 //!   PostgreSQL row-level security, so a query cannot see another tenant's rows;
 //! - the only caller of the system clock is [`clock::Clock`].
 
+pub mod admin;
 pub mod app;
+pub mod attachments;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod email;
 pub mod error;
 pub mod home;
+pub mod jobs;
 pub mod local_pg;
 pub mod markdown;
 pub mod replies;
+pub mod seed;
 pub mod state;
 pub mod telemetry;
 pub mod tenants;

@@ -3,7 +3,7 @@
 
 use super::{
     repo::{self, ReplyId},
-    service::{self, ReplyAction, ReplyError},
+    service::{self, NewReply, ReplyAction, ReplyError},
     views::{EditReplyPage, RevisionView},
 };
 use crate::{
@@ -11,11 +11,16 @@ use crate::{
     state::AppState,
     tenants::Tenant,
     tickets::{
-        handlers::{ReplyBoxInput, detail_page},
+        handlers::{CHOOSE_FILES_AGAIN, ReplyBoxInput, detail_page},
         model::display_number,
         repo as ticket_repo,
     },
-    web::{chrome::Chrome, extract::CurrentUser, form::Fields, format},
+    web::{
+        chrome::Chrome,
+        extract::CurrentUser,
+        form::{Fields, Submission},
+        format,
+    },
 };
 use axum::{
     extract::{Path, State},
@@ -42,23 +47,40 @@ pub async fn create(
     tenant: Tenant,
     chrome: Chrome,
     Path((_, number)): Path<(String, String)>,
-    fields: Fields,
+    Submission {
+        fields,
+        upload,
+        refusal,
+    }: Submission,
 ) -> AppResult<Response> {
     let number = parse_number(&number)?;
     let internal = fields.get("internal") == "1" || fields.get("internal") == "on";
     let action = ReplyAction::parse(fields.get("action"));
     let body = fields.get("body");
-    match service::add(
-        &state.db,
-        &state.clock,
-        &user,
-        number,
+    if let Some(refusal) = refusal {
+        // The files were refused and removed: the page again, nothing saved.
+        let reply_box = ReplyBoxInput {
+            body: body.to_owned(),
+            attachments_error: Some(refusal.message),
+            ..ReplyBoxInput::default()
+        };
+        let page = detail_page(&state, &user, &tenant, chrome, number, reply_box, "").await?;
+        return Ok((refusal.status, page).into_response());
+    }
+    let reply = NewReply {
         body,
         internal,
         action,
-    )
-    .await
-    {
+        resolution_notes: fields.get("resolution_notes"),
+        files: upload.files(),
+    };
+    let saved = service::add(&state.db, &state.clock, &user, number, reply).await;
+    let had_files = !upload.is_empty();
+    match saved {
+        Ok(_) => upload.keep(),
+        Err(_) => upload.discard().await,
+    }
+    match saved {
         Ok(id) => {
             let notice = if internal && user.role.is_staff() {
                 "note_added"
@@ -75,6 +97,7 @@ pub async fn create(
             let reply_box = ReplyBoxInput {
                 body: body.to_owned(),
                 error: Some(message),
+                attachments_error: had_files.then(|| CHOOSE_FILES_AGAIN.to_owned()),
             };
             let page = detail_page(&state, &user, &tenant, chrome, number, reply_box, "").await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

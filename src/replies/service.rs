@@ -11,6 +11,7 @@ use crate::{
         self,
         access::{self, ReplyFacts},
         events::{self, EventKind, NewEvent},
+        lifecycle::{self, CustomerReply},
         model::StatusCategory,
         options::TicketOptions,
         repo as ticket_repo,
@@ -18,9 +19,10 @@ use crate::{
 };
 
 /// What to do with the ticket's status along with a reply.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ReplyAction {
     /// Keep the status.
+    #[default]
     Send,
     /// Mark the ticket waiting on the customer.
     Waiting,
@@ -68,23 +70,76 @@ fn check_body(body: &str) -> Result<String, ReplyError> {
     Ok(body)
 }
 
+/// A reply as the reply box submits it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NewReply<'a> {
+    pub body: &'a str,
+    /// An internal note (staff only; ignored for customers).
+    pub internal: bool,
+    pub action: ReplyAction,
+    /// With "Send and resolve": shown to the requester, kept if it reopens.
+    pub resolution_notes: &'a str,
+    /// Files already in storage, recorded in the same transaction; files on a
+    /// note are staff-only like the note.
+    pub files: &'a [crate::attachments::StoredFile],
+}
+
+impl<'a> NewReply<'a> {
+    /// A public reply that keeps the status.
+    pub fn text(body: &'a str) -> Self {
+        Self {
+            body,
+            ..Self::default()
+        }
+    }
+
+    /// An internal note.
+    pub fn note(body: &'a str) -> Self {
+        Self {
+            body,
+            internal: true,
+            ..Self::default()
+        }
+    }
+}
+
+fn check_resolution_notes(notes: &str) -> Result<String, ReplyError> {
+    if notes.chars().count() > tickets::model::RESOLUTION_NOTES_MAX_CHARS {
+        return Err(ReplyError::Invalid(format!(
+            "The resolution notes are too long: at most {} characters.",
+            tickets::model::RESOLUTION_NOTES_MAX_CHARS
+        )));
+    }
+    Ok(notes.replace("\r\n", "\n"))
+}
+
 pub async fn add(
     db: &Db,
     clock: &Clock,
     actor: &User,
     number: i64,
-    body: &str,
-    internal: bool,
-    action: ReplyAction,
+    reply: NewReply<'_>,
 ) -> Result<ReplyId, ReplyError> {
+    let NewReply {
+        body,
+        internal,
+        action,
+        resolution_notes,
+        files,
+    } = reply;
     let tenant = actor.tenant_id;
     let staff = actor.role.is_staff();
     let mut tx = db.tenant_tx(tenant).await?;
     let ticket = tickets::load_visible(&mut tx, actor, number).await?;
     ticket_repo::lock(&mut tx, tenant, ticket.id).await?;
-    if let Some(refusal) = access::reply_refusal(actor, &ticket) {
+    let settings = lifecycle::Settings::load(&mut tx, tenant).await?;
+    let now = clock.now();
+    if let Some(refusal) = lifecycle::reply_refusal(actor, &ticket, settings, now) {
         return Err(ReplyError::Invalid(refusal.to_owned()));
     }
+    // A customer answering a resolved ticket within the window reopens it.
+    let reopens =
+        !staff && lifecycle::customer_reply(&ticket, settings, now) == CustomerReply::Reopens;
     let body = check_body(body)?;
     // Only staff write notes or move the status with a reply.
     let internal = internal && staff;
@@ -94,8 +149,14 @@ pub async fn add(
         ReplyAction::Send
     };
 
-    let now = clock.now();
     let id = repo::insert(&mut tx, tenant, ticket.id, actor.id, &body, internal, now).await?;
+    let owner = crate::attachments::repo::Owner {
+        ticket: ticket.id,
+        reply: Some(id),
+        uploader: actor.id,
+        internal,
+    };
+    crate::attachments::repo::insert_all(&mut tx, tenant, owner, files, now).await?;
     ticket_repo::touch_for_reply(&mut tx, tenant, ticket.id, actor.id, !internal, staff, now)
         .await?;
     let kind = if internal {
@@ -114,6 +175,10 @@ pub async fn add(
         let mut event = NewEvent::new(ticket.id, actor.id, EventKind::FollowerAdded);
         event.new_value = Some(&actor.name);
         events::record(&mut tx, tenant, event, now).await?;
+    }
+
+    if reopens {
+        lifecycle::reopen_in(&mut tx, actor, &ticket, now).await?;
     }
 
     let target = match action {
@@ -139,7 +204,17 @@ pub async fn add(
             now,
         )
         .await?;
+        let notes = resolution_notes.trim();
+        if category == StatusCategory::Resolved && !notes.is_empty() {
+            let notes = check_resolution_notes(notes)?;
+            ticket_repo::set_resolution_notes(&mut tx, tenant, ticket.id, &notes).await?;
+            let mut event = NewEvent::new(ticket.id, actor.id, EventKind::FieldChanged);
+            event.field = Some("resolution notes");
+            event.new_value = Some(&notes);
+            events::record(&mut tx, tenant, event, now).await?;
+        }
     }
+    crate::email::notify::reply_added(&mut tx, now, actor, ticket.id, id).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -3,7 +3,7 @@
 //! Staff (agents, admins) see and change every ticket of their tenant. A customer
 //! sees only tickets they requested, never internal notes or note activity, may
 //! edit the subject and description of their own ticket while it is not closed,
-//! may close it, and may reply until it is closed. Everyone edits or deletes
+//! and may close it (when they may reply: `lifecycle`). Everyone edits or deletes
 //! their own reply for 15 minutes; staff edit or delete any reply at any time.
 //! A ticket or reply the caller may not see is answered with 404 by the callers.
 
@@ -40,15 +40,6 @@ pub fn edit_scope(user: &User, ticket: &Ticket) -> EditScope {
     }
 }
 
-/// Why the user may not reply, or `None` if they may.
-pub fn reply_refusal(user: &User, ticket: &Ticket) -> Option<&'static str> {
-    if user.role.is_staff() || ticket.status_category != StatusCategory::Closed {
-        None
-    } else {
-        Some("This ticket is closed, so it no longer takes replies. Please open a new ticket.")
-    }
-}
-
 /// The facts about a reply that access depends on.
 #[derive(Clone, Copy, Debug)]
 pub struct ReplyFacts {
@@ -75,7 +66,6 @@ mod tests {
     use crate::{
         auth::model::Role,
         db::{TenantId, UserId},
-        tickets::model::*,
     };
     use time::macros::datetime;
 
@@ -92,33 +82,10 @@ mod tests {
     }
 
     fn ticket(tenant: TenantId, requester: UserId, category: StatusCategory) -> Ticket {
-        let at = datetime!(2026-01-01 0:00 UTC);
-        Ticket {
-            tenant_id: tenant,
-            id: TicketId::generate(),
-            number: 1,
-            subject: "s".into(),
-            description: String::new(),
-            type_id: TypeId::generate(),
-            priority_id: PriorityId::generate(),
-            status_id: StatusId::generate(),
-            status_category: category,
-            category_id: None,
-            requester_id: requester,
-            requester_name: "R".into(),
-            requester_email: "r@example.test".into(),
-            assignee_id: None,
-            assignee_name: None,
-            group_id: None,
-            tags: vec![],
-            created_at: at,
-            updated_at: at,
-            last_reply_at: None,
-            resolved_at: None,
-            closed_at: None,
-            reopened: false,
-            version: 1,
-        }
+        let mut ticket = crate::tickets::service::tests::ticket(category);
+        ticket.tenant_id = tenant;
+        ticket.requester_id = requester;
+        ticket
     }
 
     #[test]
@@ -132,16 +99,15 @@ mod tests {
         let closed = ticket(tenant, owner.id, StatusCategory::Closed);
 
         let cases = [
-            (&owner, &open, true, EditScope::OwnText, true),
-            (&owner, &closed, true, EditScope::Nothing, false),
-            (&other, &open, false, EditScope::Nothing, true),
-            (&agent, &closed, true, EditScope::Everything, true),
-            (&foreign_agent, &open, false, EditScope::Nothing, true),
+            (&owner, &open, true, EditScope::OwnText),
+            (&owner, &closed, true, EditScope::Nothing),
+            (&other, &open, false, EditScope::Nothing),
+            (&agent, &closed, true, EditScope::Everything),
+            (&foreign_agent, &open, false, EditScope::Nothing),
         ];
-        for (who, ticket, sees, scope, may_reply) in cases {
+        for (who, ticket, sees, scope) in cases {
             assert_eq!(can_see_ticket(who, ticket), sees);
             assert_eq!(edit_scope(who, ticket), scope);
-            assert_eq!(reply_refusal(who, ticket).is_none(), may_reply);
         }
     }
 

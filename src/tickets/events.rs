@@ -22,6 +22,7 @@ pub enum EventKind {
     ReplyDeleted,
     FollowerAdded,
     FollowerRemoved,
+    Reopened,
 }
 
 impl EventKind {
@@ -35,6 +36,7 @@ impl EventKind {
             EventKind::ReplyDeleted => "reply_deleted",
             EventKind::FollowerAdded => "follower_added",
             EventKind::FollowerRemoved => "follower_removed",
+            EventKind::Reopened => "reopened",
         }
     }
 }

@@ -4,6 +4,7 @@
 use super::{
     access::{self, EditScope},
     events::{self, Event},
+    lifecycle,
     list::{self, ListQuery, RawListQuery},
     load_visible,
     model::{CategoryId, StatusCategory, Ticket, display_number, parse_number},
@@ -13,6 +14,7 @@ use super::{
     views::*,
 };
 use crate::{
+    attachments::{self, AttachmentView, UploadField},
     auth::{self, model::User},
     db::{TenantTx, UserId},
     error::{AppError, AppResult},
@@ -23,7 +25,7 @@ use crate::{
     web::{
         chrome::{Chrome, Notice},
         extract::CurrentUser,
-        form::Fields,
+        form::{Fields, Submission},
         format,
     },
 };
@@ -340,35 +342,14 @@ fn input_from(fields: &Fields) -> TicketInput {
         group: fields.get("group").to_owned(),
         tags: fields.get("tags").to_owned(),
         version: fields.get("version").parse().ok(),
+        resolution_notes: fields
+            .has("resolution_notes")
+            .then(|| fields.get("resolution_notes").to_owned()),
         loaded_at: fields
             .get("loaded_at")
             .parse::<i128>()
             .ok()
             .and_then(|nanos| OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()),
-    }
-}
-
-fn input_from_ticket(ticket: &Ticket, options: &TicketOptions) -> TicketInput {
-    TicketInput {
-        subject: ticket.subject.clone(),
-        description: ticket.description.clone(),
-        ticket_type: ticket.type_id.to_string(),
-        priority: ticket.priority_id.to_string(),
-        category_path: options
-            .category_path_ids(ticket.category_id)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        requester: ticket.requester_email.clone(),
-        status: ticket.status_id.to_string(),
-        assignee: ticket
-            .assignee_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        group: ticket.group_id.map(|id| id.to_string()).unwrap_or_default(),
-        tags: ticket.tags.join(", "),
-        version: Some(ticket.version),
-        loaded_at: Some(ticket.updated_at),
     }
 }
 
@@ -504,6 +485,7 @@ async fn form_view(
         group_choices,
         status_choices,
         tags: input.tags.clone(),
+        resolution_notes: input.resolution_notes.clone().unwrap_or_default(),
         text_only: scope == EditScope::OwnText,
         version: input.version.map(|v| v.to_string()).unwrap_or_default(),
         loaded_at: input
@@ -512,6 +494,7 @@ async fn form_view(
             .unwrap_or_default(),
         errors,
         preview_href: format!("{base}/tickets/preview"),
+        upload: None,
     })
 }
 
@@ -526,7 +509,11 @@ async fn render_new(
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
-    let form = form_view(&mut tx, user, tenant, &options, input, None, errors).await?;
+    let mut form = form_view(&mut tx, user, tenant, &options, input, None, errors).await?;
+    form.upload = Some(UploadField::new(
+        &state.config,
+        form.errors.get(attachments::FIELD).cloned(),
+    ));
     let side = side_list(&mut tx, user, tenant, &prefix, None).await?;
     tx.commit().await?;
     Ok(NewPage {
@@ -559,25 +546,52 @@ pub async fn create(
     CurrentUser(user): CurrentUser,
     tenant: Tenant,
     chrome: Chrome,
-    fields: Fields,
+    Submission {
+        fields,
+        upload,
+        refusal,
+    }: Submission,
 ) -> AppResult<Response> {
     let input = input_from(&fields);
+    if let Some(refusal) = refusal {
+        // The files were refused and removed: the form again, nothing saved.
+        let errors = FieldErrors::from([(attachments::FIELD, refusal.message)]);
+        let page = render_new(&state, &user, &tenant, chrome, &input, errors).await?;
+        return Ok((refusal.status, page).into_response());
+    }
     if fields.has("refresh") {
         // The no-JavaScript way to fill the next category level.
+        upload.discard().await;
         return Ok(
             render_new(&state, &user, &tenant, chrome, &input, FieldErrors::new())
                 .await?
                 .into_response(),
         );
     }
-    match service::create(&state.db, &state.clock, &user, input.clone()).await {
+    let saved = service::create_with_files(
+        &state.db,
+        &state.clock,
+        &user,
+        input.clone(),
+        upload.files(),
+    )
+    .await;
+    let had_files = !upload.is_empty();
+    match saved {
+        Ok(_) => upload.keep(),
+        Err(_) => upload.discard().await,
+    }
+    match saved {
         Ok(created) => Ok(Redirect::to(&format!(
             "{}/tickets/{}?notice=created",
             tenant.base_path(),
             created.number
         ))
         .into_response()),
-        Err(SaveError::Invalid(errors)) => {
+        Err(SaveError::Invalid(mut errors)) => {
+            if had_files {
+                errors.insert(attachments::FIELD, CHOOSE_FILES_AGAIN.to_owned());
+            }
             let page = render_new(&state, &user, &tenant, chrome, &input, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -642,6 +656,7 @@ fn event_text(event: &Event) -> String {
         "reply_deleted" => "deleted a reply".to_owned(),
         "follower_added" => format!("added {} as a follower", value(&event.new_value)),
         "follower_removed" => format!("removed {} as a follower", value(&event.new_value)),
+        "reopened" => "reopened the ticket".to_owned(),
         other => other.replace('_', " "),
     }
 }
@@ -679,7 +694,13 @@ pub struct NoticeQuery {
 pub(crate) struct ReplyBoxInput {
     pub body: String,
     pub error: Option<String>,
+    /// About the files (refused, or to be chosen again).
+    pub attachments_error: Option<String>,
 }
+
+/// Shown at the file picker when a form failed after its files arrived.
+pub(crate) const CHOOSE_FILES_AGAIN: &str =
+    "Nothing was saved: please choose your files again after correcting the form.";
 
 /// Builds the detail page; `reply_box` refills a reply that failed.
 pub(crate) async fn detail_page(
@@ -698,8 +719,10 @@ pub(crate) async fn detail_page(
     let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
+    let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
     let following = repo::is_following(&mut tx, tenant.id, ticket.id, user.id).await?;
     let followers = repo::followers(&mut tx, tenant.id, ticket.id).await?;
+    let settings = lifecycle::Settings::load(&mut tx, tenant.id).await?;
     let side = side_list(&mut tx, user, tenant, &prefix, Some(number)).await?;
     tx.commit().await?;
 
@@ -709,6 +732,13 @@ pub(crate) async fn detail_page(
     }
     let now = state.clock.now();
     let href = format!("{base}/tickets/{number}");
+    let files_of = |reply: Option<replies::repo::ReplyId>| -> Vec<AttachmentView> {
+        files
+            .iter()
+            .filter(|file| file.reply_id == reply)
+            .map(|file| AttachmentView::new(file, &href))
+            .collect()
+    };
     let reply_views = replies
         .iter()
         .map(|reply| {
@@ -736,6 +766,11 @@ pub(crate) async fn detail_page(
                 edited: reply.edited_at.is_some(),
                 edit_href: changeable.then(|| format!("{href}/replies/{}/edit", reply.id)),
                 delete_action: changeable.then(|| format!("{href}/replies/{}/delete", reply.id)),
+                attachments: if reply.deleted_at.is_some() {
+                    Vec::new()
+                } else {
+                    files_of(Some(reply.id))
+                },
             }
         })
         .collect();
@@ -769,6 +804,7 @@ pub(crate) async fn detail_page(
         created: format::datetime(ticket.created_at),
         reopened: ticket.reopened,
         description: markdown::render(&ticket.description),
+        attachments: files_of(None),
         staff,
         following,
         follow_action: format!("{href}/follow"),
@@ -778,13 +814,21 @@ pub(crate) async fn detail_page(
             .collect::<Vec<_>>()
             .join(", "),
         can_edit: access::edit_scope(user, &ticket) != EditScope::Nothing,
+        reopen_action: lifecycle::can_reopen(user, &ticket, settings, now)
+            .then(|| format!("{href}/reopen")),
+        resolution_notes: ticket
+            .resolution_notes
+            .as_deref()
+            .filter(|notes| !notes.trim().is_empty())
+            .map(markdown::render),
         replies: reply_views,
         reply_box: ReplyBox {
             action: format!("{href}/replies"),
             staff,
             body: reply_box.body,
             error: reply_box.error,
-            refusal: access::reply_refusal(user, &ticket),
+            refusal: lifecycle::reply_refusal(user, &ticket, settings, now),
+            upload: UploadField::new(&state.config, reply_box.attachments_error),
         },
         side,
         href,
@@ -822,7 +866,7 @@ async fn render_edit(
     }
     let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
-    let mut input = input.unwrap_or_else(|| input_from_ticket(&ticket, &options));
+    let mut input = input.unwrap_or_else(|| TicketInput::from_ticket(&ticket, &options));
     if stale.is_some() {
         // Saving again applies this form over the changes listed.
         input.version = Some(ticket.version);
@@ -988,6 +1032,21 @@ pub async fn follow(
     service::set_following(&state.db, &state.clock, &user, number, follow).await?;
     Ok(Redirect::to(&format!(
         "{}/tickets/{number}",
+        tenant.base_path()
+    )))
+}
+
+/// The "Reopen" button (customers within the window, staff any time).
+pub async fn reopen(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    Path((_, number)): Path<(String, String)>,
+) -> AppResult<Redirect> {
+    let number = parse_path_number(&number)?;
+    lifecycle::reopen(&state.db, &state.clock, &user, number).await?;
+    Ok(Redirect::to(&format!(
+        "{}/tickets/{number}?notice=reopened",
         tenant.base_path()
     )))
 }

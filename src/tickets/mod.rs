@@ -12,6 +12,7 @@
 pub mod access;
 pub mod events;
 pub(crate) mod handlers;
+pub mod lifecycle;
 pub mod list;
 pub mod model;
 pub mod options;
@@ -49,6 +50,7 @@ pub fn routes() -> Router<AppState> {
             get(handlers::activity),
         )
         .route("/{tenant}/tickets/{number}/follow", post(handlers::follow))
+        .route("/{tenant}/tickets/{number}/reopen", post(handlers::reopen))
 }
 
 /// The ticket `number` if `user` may see it; otherwise 404, whether it exists or not.

@@ -32,6 +32,7 @@ crate::db::id_newtype!(
 pub const SUBJECT_MAX_CHARS: usize = 200;
 pub const DESCRIPTION_MAX_CHARS: usize = 100_000;
 pub const TAG_MAX_CHARS: usize = 40;
+pub const RESOLUTION_NOTES_MAX_CHARS: usize = 20_000;
 pub const MAX_TAGS: usize = 20;
 
 /// The fixed lifecycle categories a tenant's statuses belong to.
@@ -143,6 +144,8 @@ pub struct Ticket {
     pub resolved_at: Option<OffsetDateTime>,
     pub closed_at: Option<OffsetDateTime>,
     pub reopened: bool,
+    /// Shown to the requester; kept when the ticket is reopened.
+    pub resolution_notes: Option<String>,
     pub version: i32,
 }
 

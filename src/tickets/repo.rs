@@ -14,7 +14,7 @@ const TICKET_SELECT: &str = "select t.tenant_id, t.id, t.number, t.subject, t.de
        t.requester_id, r.name as requester_name, r.email as requester_email, \
        t.assignee_id, a.name as assignee_name, t.group_id, t.tags, \
        t.created_at, t.updated_at, t.last_reply_at, t.resolved_at, t.closed_at, \
-       t.reopened, t.version \
+       t.reopened, t.resolution_notes, t.version \
   from tickets t \
   join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id \
   left join users a on a.tenant_id = t.tenant_id and a.id = t.assignee_id";
@@ -139,6 +139,7 @@ pub struct TicketFields<'a> {
     pub resolved_at: Option<OffsetDateTime>,
     pub closed_at: Option<OffsetDateTime>,
     pub reopened: bool,
+    pub resolution_notes: Option<&'a str>,
 }
 
 pub async fn update_fields(
@@ -152,7 +153,8 @@ pub async fn update_fields(
         "update tickets set subject = $3, description = $4, type_id = $5, priority_id = $6, \
            priority_rank = $7, status_id = $8, status_category = $9, category_id = $10, \
            requester_id = $11, assignee_id = $12, group_id = $13, tags = $14, resolved_at = $15, \
-           closed_at = $16, reopened = $17, updated_at = $18, version = version + 1 \
+           closed_at = $16, reopened = $17, updated_at = $18, version = version + 1, \
+           resolution_notes = $19 \
          where tenant_id = $1 and id = $2",
     )
     .bind(tenant)
@@ -173,6 +175,7 @@ pub async fn update_fields(
     .bind(fields.closed_at)
     .bind(fields.reopened)
     .bind(now)
+    .bind(fields.resolution_notes)
     .execute(conn)
     .await?;
     Ok(())
@@ -200,6 +203,21 @@ pub async fn set_status(
     .bind(lifecycle.reopened)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+pub async fn set_resolution_notes(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: TicketId,
+    notes: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update tickets set resolution_notes = $3 where tenant_id = $1 and id = $2")
+        .bind(tenant)
+        .bind(id)
+        .bind(notes)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

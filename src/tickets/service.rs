@@ -44,9 +44,38 @@ pub struct TicketInput {
     pub version: Option<i32>,
     /// When the edit form was loaded (the ticket's last change it showed).
     pub loaded_at: Option<OffsetDateTime>,
+    /// Staff edit form: the resolution notes shown to the requester; `None`
+    /// when the form has no such field (they stay as they are).
+    pub resolution_notes: Option<String>,
 }
 
 impl TicketInput {
+    /// The ticket's current values, as its edit form starts.
+    pub fn from_ticket(ticket: &Ticket, options: &TicketOptions) -> Self {
+        Self {
+            subject: ticket.subject.clone(),
+            description: ticket.description.clone(),
+            ticket_type: ticket.type_id.to_string(),
+            priority: ticket.priority_id.to_string(),
+            category_path: options
+                .category_path_ids(ticket.category_id)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            requester: ticket.requester_email.clone(),
+            status: ticket.status_id.to_string(),
+            assignee: ticket
+                .assignee_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            group: ticket.group_id.map(|id| id.to_string()).unwrap_or_default(),
+            tags: ticket.tags.join(", "),
+            version: Some(ticket.version),
+            loaded_at: Some(ticket.updated_at),
+            resolution_notes: ticket.resolution_notes.clone(),
+        }
+    }
+
     /// The deepest category chosen, if any.
     pub fn category(&self) -> Option<&str> {
         self.category_path
@@ -323,6 +352,18 @@ pub async fn create(
     actor: &User,
     input: TicketInput,
 ) -> Result<Created, SaveError> {
+    create_with_files(db, clock, actor, input, &[]).await
+}
+
+/// Creates a ticket with `files` (already in storage) attached to its
+/// description, recorded in the same transaction.
+pub async fn create_with_files(
+    db: &Db,
+    clock: &Clock,
+    actor: &User,
+    input: TicketInput,
+    files: &[crate::attachments::StoredFile],
+) -> Result<Created, SaveError> {
     let tenant = actor.tenant_id;
     let mut tx = db.tenant_tx(tenant).await?;
     let options = TicketOptions::load(&mut tx, tenant).await?;
@@ -385,11 +426,19 @@ pub async fn create(
         now,
     )
     .await?;
+    let owner = crate::attachments::repo::Owner {
+        ticket: id,
+        reply: None,
+        uploader: actor.id,
+        internal: false,
+    };
+    crate::attachments::repo::insert_all(&mut tx, tenant, owner, files, now).await?;
     repo::add_follower(&mut tx, tenant, id, requester.id, now).await?;
     if let Some(assignee) = assignee {
         repo::add_follower(&mut tx, tenant, id, assignee, now).await?;
     }
     let prefix = repo::ticket_prefix(&mut tx, tenant).await?;
+    crate::email::notify::ticket_created(&mut tx, now, actor, id).await?;
     tx.commit().await?;
     Ok(Created {
         number,
@@ -547,6 +596,26 @@ pub async fn edit(
             name_of_category(checked.category_id),
         ));
     }
+    let resolution_notes = match input.resolution_notes.as_deref().map(str::trim) {
+        Some(notes) if scope == EditScope::Everything => {
+            if notes.chars().count() > super::model::RESOLUTION_NOTES_MAX_CHARS {
+                errors.insert(
+                    "resolution_notes",
+                    "The resolution notes are too long.".to_owned(),
+                );
+                return Err(SaveError::Invalid(errors));
+            }
+            Some(notes.replace("\r\n", "\n")).filter(|n| !n.is_empty())
+        }
+        _ => current.resolution_notes.clone(),
+    };
+    if resolution_notes != current.resolution_notes {
+        changes.push((
+            "resolution notes",
+            current.resolution_notes.clone().unwrap_or_default(),
+            resolution_notes.clone().unwrap_or_default(),
+        ));
+    }
     if checked.tags != current.tags {
         changes.push(("tags", current.tags.join(", "), checked.tags.join(", ")));
     }
@@ -588,6 +657,7 @@ pub async fn edit(
             resolved_at: lifecycle.resolved_at,
             closed_at: lifecycle.closed_at,
             reopened: lifecycle.reopened,
+            resolution_notes: resolution_notes.as_deref(),
         },
         now,
     )
@@ -610,6 +680,7 @@ pub async fn edit(
             events::record(&mut tx, tenant, event, now).await?;
         }
     }
+    crate::email::notify::ticket_edited(&mut tx, now, actor, current.id, &changes).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -646,7 +717,7 @@ pub async fn set_following(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{
         db::{TenantId, UserId},
@@ -654,7 +725,8 @@ mod tests {
     };
     use time::macros::datetime;
 
-    fn ticket(category: StatusCategory) -> Ticket {
+    /// A ticket in `category`, stamped as if it got there on 2026-01-01.
+    pub(crate) fn ticket(category: StatusCategory) -> Ticket {
         let at = datetime!(2026-01-01 0:00 UTC);
         let stamp = |c| (category == c).then_some(at);
         Ticket {
@@ -681,6 +753,7 @@ mod tests {
             resolved_at: stamp(StatusCategory::Resolved),
             closed_at: stamp(StatusCategory::Closed),
             reopened: false,
+            resolution_notes: None,
             version: 1,
         }
     }

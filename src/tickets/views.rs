@@ -8,6 +8,7 @@ use super::{
     service::FieldErrors,
 };
 use crate::{
+    attachments::{AttachmentView, UploadField},
     markdown::SafeHtml,
     web::{chrome::Chrome, format},
 };
@@ -184,12 +185,15 @@ pub struct TicketFormView {
     /// Shown on the edit form (customers get the current status and Closed).
     pub status_choices: Vec<Choice>,
     pub tags: String,
+    pub resolution_notes: String,
     /// Customers editing their own ticket change only subject and description.
     pub text_only: bool,
     pub version: String,
     pub loaded_at: String,
     pub errors: FieldErrors,
     pub preview_href: String,
+    /// The file picker (create form only).
+    pub upload: Option<UploadField>,
 }
 
 impl TicketFormView {
@@ -236,6 +240,7 @@ pub struct ReplyView {
     pub edited: bool,
     pub edit_href: Option<String>,
     pub delete_action: Option<String>,
+    pub attachments: Vec<AttachmentView>,
 }
 
 pub struct ReplyBox {
@@ -245,6 +250,7 @@ pub struct ReplyBox {
     pub error: Option<String>,
     /// Why the viewer may not reply (closed ticket), instead of the box.
     pub refusal: Option<&'static str>,
+    pub upload: UploadField,
 }
 
 #[derive(Template, WebTemplate)]
@@ -266,11 +272,16 @@ pub struct DetailPage {
     pub created: String,
     pub reopened: bool,
     pub description: SafeHtml,
+    /// The files attached to the description.
+    pub attachments: Vec<AttachmentView>,
     pub staff: bool,
     pub following: bool,
     pub follow_action: String,
     pub followers: String,
     pub can_edit: bool,
+    /// Where the "Reopen" button posts, when the viewer may reopen.
+    pub reopen_action: Option<String>,
+    pub resolution_notes: Option<SafeHtml>,
     pub replies: Vec<ReplyView>,
     pub reply_box: ReplyBox,
     pub side: SideList,

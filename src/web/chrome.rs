@@ -53,6 +53,11 @@ impl Notice {
             "reply_sent" => ("success", "Your reply was added."),
             "note_added" => ("success", "Your internal note was added."),
             "reply_deleted" => ("info", "The reply was deleted."),
+            "reopened" => ("success", "The ticket is open again."),
+            "admin_added" => ("success", "Added."),
+            "admin_deleted" => ("info", "Deleted."),
+            "admin_user_created" => ("success", "The user was created."),
+            "admin_password_set" => ("success", "The password was set."),
             _ => return None,
         };
         Some(Notice {
@@ -80,10 +85,22 @@ fn nav_for(role: Role, base: &str, current_path: &str) -> Vec<NavItem> {
             }
         }
     }
+    // The current item is the one whose address is the longest prefix of the
+    // page's: a ticket page belongs to the queue, an admin sub-page to Settings.
+    let matches = |href: &str| {
+        current_path == href
+            || (href != format!("{base}/") && current_path.starts_with(&format!("{href}/")))
+            || (href == format!("{base}/") && current_path == base)
+    };
+    let current = items
+        .iter()
+        .filter(|(_, href)| matches(href))
+        .max_by_key(|(_, href)| href.len())
+        .map(|(_, href)| href.clone());
     items
         .into_iter()
         .map(|(label, href)| NavItem {
-            current: href == current_path || (label == "Home" && current_path == base),
+            current: Some(&href) == current.as_ref(),
             label,
             href,
         })
@@ -132,5 +149,28 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
             });
         }
         Ok(chrome)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_current_nav_item_is_the_longest_prefix_of_the_page() {
+        let current = |path: &str| {
+            nav_for(Role::Admin, "/acme", path)
+                .into_iter()
+                .filter(|item| item.current)
+                .map(|item| item.label)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(current("/acme/"), ["Home"]);
+        assert_eq!(current("/acme"), ["Home"]);
+        assert_eq!(current("/acme/tickets"), ["Queue"]);
+        assert_eq!(current("/acme/tickets/12"), ["Queue"]);
+        assert_eq!(current("/acme/tickets/new"), ["New ticket"]);
+        assert_eq!(current("/acme/admin/statuses"), ["Settings"]);
+        assert!(current("/acme/login").is_empty());
     }
 }

@@ -6,7 +6,9 @@
 //! 3. security headers on every response, error pages included;
 //! 4. error pages: any 4xx/5xx without a body of its own gets our HTML page
 //!    (or JSON on API routes), so everything below may answer a bare status;
-//! 5. panics → 500; 6. timeout → 408; 7. compression; 8. body size limit → 413;
+//! 5. panics → 500; 6. timeout → 408; 7. compression; 8. body size limit → 413
+//!    (`server.body_limit_bytes`; multipart uploads: their own bound, see
+//!    [`form::limit_body`]);
 //! 9. cross-origin (Fetch Metadata) check; 10. form token (CSRF) check on every
 //!    non-GET request; 11. sessions (loaded lazily, written only when changed);
 //!
@@ -27,6 +29,7 @@ pub mod tenant;
 use crate::state::AppState;
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     http::{HeaderName, Request, StatusCode},
     middleware,
     routing::get,
@@ -35,7 +38,6 @@ use std::time::Duration;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     compression::CompressionLayer,
-    limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
@@ -63,6 +65,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::auth::routes())
         .merge(crate::tickets::routes())
         .merge(crate::replies::routes())
+        .merge(crate::attachments::routes())
+        .merge(crate::admin::routes())
         .merge(extra)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -95,9 +99,12 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             csrf::verify_form_token,
         ))
         .layer(tower_http::csrf::CsrfLayer::new())
-        .layer(RequestBodyLimitLayer::new(
-            state.config.server.body_limit_bytes,
+        // Our limit (per request: uploads get theirs) replaces axum's default.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            form::limit_body,
         ))
+        .layer(DefaultBodyLimit::disable())
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -11,7 +11,7 @@ use std::{
 };
 use tessera::{
     auth::model::{NewUser, Role, User},
-    replies::{repo::ReplyId, service as replies, service::ReplyAction},
+    replies::{repo::ReplyId, service as replies},
     tickets::service::{self as tickets, TicketInput},
     web::SESSION_COOKIE,
 };
@@ -369,9 +369,11 @@ async fn reply(app: &TestApp, author: &User, number: i64, body: &str, internal: 
         &app.clock,
         author,
         number,
-        body,
-        internal,
-        ReplyAction::Send,
+        replies::NewReply {
+            body,
+            internal,
+            ..Default::default()
+        },
     )
     .await
     .expect("adding a reply")

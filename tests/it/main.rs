@@ -9,14 +9,19 @@
 
 mod helpers;
 
+mod admin;
+mod attachments;
 mod auth;
 mod authorization;
 mod browser;
 mod cli;
 mod config;
 mod demo;
+mod email;
 mod http;
+mod lifecycle;
 mod replies;
+mod seed;
 mod tenancy;
 mod ticket_list;
 mod tickets;

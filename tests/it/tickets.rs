@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use tessera::{
     auth::model::{NewUser, Role, User},
     db::{TenantId, UserId},
-    replies::service::{self as replies, ReplyAction},
+    replies::service::{self as replies},
     tickets::{
         options::TicketOptions,
         repo,
@@ -87,25 +87,9 @@ pub(crate) async fn change_direct(
     let options = TicketOptions::load(&mut tx, tenant).await.unwrap();
     drop(tx);
     let mut input = TicketInput {
-        subject: ticket.subject,
-        description: ticket.description,
-        ticket_type: ticket.type_id.to_string(),
-        priority: ticket.priority_id.to_string(),
-        category_path: options
-            .category_path_ids(ticket.category_id)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        requester: ticket.requester_email,
-        status: ticket.status_id.to_string(),
-        assignee: ticket
-            .assignee_id
-            .map(|id| id.to_string())
-            .unwrap_or_default(),
-        group: ticket.group_id.map(|id| id.to_string()).unwrap_or_default(),
-        tags: ticket.tags.join(", "),
         version: None,
         loaded_at: None,
+        ..TicketInput::from_ticket(&ticket, &options)
     };
     change(&mut input);
     service::edit(&app.db, &app.clock, actor, number, input)
@@ -126,9 +110,11 @@ pub(crate) async fn reply_direct(
         &app.clock,
         actor,
         number,
-        body,
-        internal,
-        ReplyAction::Send,
+        replies::NewReply {
+            body,
+            internal,
+            ..Default::default()
+        },
     )
     .await
     .unwrap_or_else(|error| panic!("replying to {number}: {error:?}"));

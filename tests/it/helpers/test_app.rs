@@ -289,3 +289,126 @@ fn extract_csrf_token(html: &str) -> Option<String> {
     let end = html[start..].find('"')?;
     Some(html[start..start + end].to_owned()).filter(|token| !token.is_empty())
 }
+
+/// The boundary of the multipart bodies the helpers build.
+const BOUNDARY: &str = "----tessera-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A `multipart/form-data` body: `fields` in order, then each of `files`
+/// (name, bytes) as a part of the `attachments` field.
+fn multipart_body(fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (filename, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"attachments\"; \
+                 filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+impl TestApp {
+    /// Posts a form with files as a browser would: the CSRF token of the last
+    /// page first, then `fields`, then `files` (name, bytes) as `attachments`.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> TestResponse {
+        let token = self
+            .csrf_token
+            .clone()
+            .expect("post_multipart needs a page with a form first (GET it)");
+        let mut all = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_multipart_without_token(path, &all, files).await
+    }
+
+    /// Posts a form with files exactly as given: no CSRF token is added.
+    pub async fn post_multipart_without_token(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> TestResponse {
+        let body = multipart_body(fields, files);
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        let (response, _) = self
+            .send(
+                Method::POST,
+                path,
+                Body::from(body),
+                &[("content-type", content_type.as_str())],
+            )
+            .await;
+        response
+    }
+
+    /// GETs `path` and returns the body's bytes too (downloads).
+    pub async fn get_bytes(&mut self, path: &str) -> (TestResponse, Vec<u8>) {
+        self.send(Method::GET, path, Body::empty(), &[]).await
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Body,
+        headers: &[(&str, &str)],
+    ) -> (TestResponse, Vec<u8>) {
+        let mut request = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            request = request.header(header::COOKIE, cookie);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(body).expect("building a request");
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(self.client_ip, 41000)));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.expect("reading the body").to_bytes();
+        for value in parts.headers.get_all(header::SET_COOKIE) {
+            self.store_cookie(value.to_str().unwrap_or_default());
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if let Some(token) = extract_csrf_token(&text) {
+            self.csrf_token = Some(token);
+        }
+        (
+            TestResponse {
+                status: parts.status,
+                headers: parts.headers,
+                body: text,
+            },
+            bytes.to_vec(),
+        )
+    }
+}

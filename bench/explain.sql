@@ -1,0 +1,206 @@
+-- EXPLAIN (ANALYZE, BUFFERS) of every hot query, as the app runs them: role
+-- tessera_app with the tenant set (RLS on). bench/run passes the psql variables.
+-- Writes (create, reply) are explained inside a transaction that rolls back.
+\pset footer off
+
+\echo '### queue page (big tenant)'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+explain (analyze, buffers, costs off)
+select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
+       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
+       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
+       lr.name as last_reply_by_name, t.reopened
+  from tickets t
+  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
+  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
+  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
+  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
+  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
+ where t.tenant_id = :tenant and t.status_category <> 'closed'
+ order by t.updated_at desc, t.id desc limit 51;
+explain (analyze, buffers, costs off)
+select status_id, n from ticket_status_counts where tenant_id = :tenant;
+explain (analyze, buffers, costs off)
+select tenant_id, id, email, name, role, timezone, active from users
+ where tenant_id = :tenant and role in ('agent', 'admin') and active order by name;
+rollback;
+
+\echo '### queue page (small tenant)'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
+explain (analyze, buffers, costs off)
+select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
+       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
+       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
+       lr.name as last_reply_by_name, t.reopened
+  from tickets t
+  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
+  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
+  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
+  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
+  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
+ where t.tenant_id = :small and t.status_category <> 'closed'
+ order by t.updated_at desc, t.id desc limit 51;
+rollback;
+
+\echo '### filtered list: status + priority + assignee + tag'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+explain (analyze, buffers, costs off)
+select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
+       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
+       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
+       lr.name as last_reply_by_name, t.reopened
+  from tickets t
+  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
+  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
+  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
+  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
+  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
+ where t.tenant_id = :tenant and t.status_id = :status and t.priority_id = :priority
+   and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
+ order by t.updated_at desc, t.id desc limit 51;
+explain (analyze, buffers, costs off)
+select count(*) from (select 1 from tickets t where t.tenant_id = :tenant and t.status_id = :status
+   and t.priority_id = :priority and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
+   limit 1001) capped;
+rollback;
+
+\echo '### sort by priority'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+explain (analyze, buffers, costs off)
+select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
+       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
+       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
+       lr.name as last_reply_by_name, t.reopened
+  from tickets t
+  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
+  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
+  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
+  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
+  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
+ where t.tenant_id = :tenant and t.status_category <> 'closed'
+ order by t.priority_rank desc, t.updated_at desc, t.id desc limit 51;
+rollback;
+
+\echo '### page 50 (keyset)'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+explain (analyze, buffers, costs off)
+select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
+       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
+       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
+       lr.name as last_reply_by_name, t.reopened
+  from tickets t
+  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
+  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
+  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
+  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
+  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
+ where t.tenant_id = :tenant and t.status_category <> 'closed' and (t.updated_at, t.id) < (:at, :after)
+ order by t.updated_at desc, t.id desc limit 51;
+rollback;
+
+\echo '### ticket page'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+explain (analyze, buffers, costs off)
+select t.*, ty.name, st.name, pr.name, rq.name, rq.email, asg.name
+  from tickets t
+  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
+  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
+  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
+  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
+  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+ where t.tenant_id = :tenant and t.number = :number;
+explain (analyze, buffers, costs off)
+select r.id, r.author_id, a.name, a.role, r.body, r.internal, r.created_at, r.edited_at, r.deleted_at
+  from replies r join users a on a.tenant_id = r.tenant_id and a.id = r.author_id
+ where r.tenant_id = :tenant
+   and r.ticket_id = (select id from tickets where tenant_id = :tenant and number = :number)
+ order by r.created_at, r.id;
+explain (analyze, buffers, costs off)
+select e.kind, e.field, e.old_value, e.new_value, e.created_at, u.name
+  from ticket_events e left join users u on u.tenant_id = e.tenant_id and u.id = e.actor_id
+ where e.tenant_id = :tenant
+   and e.ticket_id = (select id from tickets where tenant_id = :tenant and number = :number)
+ order by e.created_at, e.id;
+explain (analyze, buffers, costs off)
+select u.name from ticket_followers f join users u on u.tenant_id = f.tenant_id and u.id = f.user_id
+ where f.tenant_id = :tenant
+   and f.ticket_id = (select id from tickets where tenant_id = :tenant and number = :number);
+rollback;
+
+\echo '### search, two words (big tenant)'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+explain (analyze, buffers, costs off)
+select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
+       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
+       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
+       lr.name as last_reply_by_name, t.reopened
+  from tickets t
+  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
+  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
+  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
+  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
+  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
+ where t.tenant_id = :tenant and t.status_category <> 'closed'
+   and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id and s.ticket_id = t.id
+               and s.doc @@ websearch_to_tsquery('english', unaccent(:words)))
+ order by t.updated_at desc, t.id desc limit 51;
+explain (analyze, buffers, costs off)
+select count(*) from (select 1 from tickets t where t.tenant_id = :tenant and t.status_category <> 'closed'
+   and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id and s.ticket_id = t.id
+               and s.doc @@ websearch_to_tsquery('english', unaccent(:words))) limit 1001) capped;
+rollback;
+
+\echo '### search, two words (small tenant)'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
+explain (analyze, buffers, costs off)
+select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
+       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
+       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
+       lr.name as last_reply_by_name, t.reopened
+  from tickets t
+  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
+  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
+  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
+  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
+  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
+ where t.tenant_id = :small and t.status_category <> 'closed'
+   and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id and s.ticket_id = t.id
+               and s.doc @@ websearch_to_tsquery('english', unaccent(:words)))
+ order by t.updated_at desc, t.id desc limit 51;
+explain (analyze, buffers, costs off)
+select count(*) from (select 1 from tickets t where t.tenant_id = :small and t.status_category <> 'closed'
+   and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id and s.ticket_id = t.id
+               and s.doc @@ websearch_to_tsquery('english', unaccent(:words))) limit 1001) capped;
+rollback;
+\echo '### create ticket and reply (rolled back): the inserts with their triggers'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+explain (analyze, buffers, costs off)
+update ticket_counters set next_number = next_number + 1 where tenant_id = :tenant returning next_number - 1;
+explain (analyze, buffers, costs off)
+insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id, priority_rank,
+       status_id, status_category, requester_id, tags, created_at, updated_at)
+select t.tenant_id, uuid_v7(), (select next_number from ticket_counters where tenant_id = :tenant),
+       'explained ticket', 'explained', t.type_id, t.priority_id, t.priority_rank, t.status_id,
+       t.status_category, t.requester_id, '{}', now(), now()
+  from tickets t where t.tenant_id = :tenant and t.number = :number;
+explain (analyze, buffers, costs off)
+insert into replies (tenant_id, id, ticket_id, author_id, body, internal, created_at)
+select t.tenant_id, uuid_v7(), t.id, t.requester_id, 'explained reply', false, now()
+  from tickets t where t.tenant_id = :tenant and t.number = :number;
+rollback;

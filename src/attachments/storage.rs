@@ -1,0 +1,233 @@
+//! Where attachment bytes live: one small trait and its local-directory backend.
+//!
+//! Objects get random names (UUIDv7) under the tenant's folder, sharded by the
+//! last two hex digits of the name (random bits, unlike the leading time bits):
+//! `{tenant}/{ab}/{uuid}`. A new object is written to a temporary file under
+//! `.tmp/` and renamed into place only when complete, so a reader never sees a
+//! half-written file and a crash leaves nothing but a stray temporary file.
+//!
+//! The S3-compatible backend is not built yet; it will implement the same trait.
+
+use crate::db::TenantId;
+use std::{
+    future::Future,
+    io,
+    path::{Path, PathBuf},
+    pin::Pin,
+};
+use tokio::io::{AsyncRead, AsyncWriteExt as _, BufWriter};
+
+/// The name of a stored object, as kept in `attachments.storage_key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectKey(String);
+
+impl ObjectKey {
+    /// A fresh random key in `tenant`'s folder.
+    pub fn generate(tenant: TenantId) -> Self {
+        let name = uuid::Uuid::now_v7().simple().to_string();
+        let shard = &name[name.len() - 2..];
+        Self(format!("{}/{shard}/{name}", tenant.0.simple()))
+    }
+
+    /// A key read back from the database; refused unless it has the shape
+    /// [`generate`](Self::generate) makes, so it can never name a path outside
+    /// the storage root.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let parts: Vec<&str> = raw.split('/').collect();
+        let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit());
+        (parts.len() == 3 && hex(parts[0], 32) && hex(parts[1], 2) && hex(parts[2], 32))
+            .then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A readable stored object.
+pub type ObjectReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// Attachment storage. Writes stream: `create`, `write` chunk by chunk, then
+/// `commit` (the object appears) or `abort` (nothing remains).
+pub trait Storage: Send + Sync + 'static {
+    /// An object being written.
+    type Writer: Send;
+
+    fn create(&self, tenant: TenantId) -> impl Future<Output = io::Result<Self::Writer>> + Send;
+    fn write(
+        &self,
+        writer: &mut Self::Writer,
+        chunk: &[u8],
+    ) -> impl Future<Output = io::Result<()>> + Send;
+    fn commit(&self, writer: Self::Writer) -> impl Future<Output = io::Result<ObjectKey>> + Send;
+    fn abort(&self, writer: Self::Writer) -> impl Future<Output = ()> + Send;
+    fn open(&self, key: &ObjectKey) -> impl Future<Output = io::Result<ObjectReader>> + Send;
+    /// Removes an object; removing one that is not there is not an error.
+    fn delete(&self, key: &ObjectKey) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// The storage the application uses (the only backend so far).
+pub type Store = LocalDir;
+
+/// The configured storage.
+pub fn from_config(config: &crate::config::Config) -> Store {
+    LocalDir::new(config.attachment_dir())
+}
+
+/// Objects as files under a root directory.
+#[derive(Clone, Debug)]
+pub struct LocalDir {
+    root: PathBuf,
+}
+
+/// A file being written under `.tmp/`. Dropped without `commit` or `abort`
+/// (a cancelled request), it removes its temporary file.
+pub struct LocalWriter {
+    file: Option<BufWriter<tokio::fs::File>>,
+    temp: PathBuf,
+    key: ObjectKey,
+}
+
+impl Drop for LocalWriter {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+impl LocalDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, key: &ObjectKey) -> PathBuf {
+        self.root.join(&key.0)
+    }
+}
+
+const WRITE_BUFFER: usize = 64 * 1024;
+
+impl Storage for LocalDir {
+    type Writer = LocalWriter;
+
+    async fn create(&self, tenant: TenantId) -> io::Result<LocalWriter> {
+        let key = ObjectKey::generate(tenant);
+        let temp_dir = self.root.join(".tmp");
+        tokio::fs::create_dir_all(&temp_dir).await?;
+        let name = key.0.rsplit('/').next().unwrap_or_default();
+        let temp = temp_dir.join(format!("{name}.part"));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .await?;
+        Ok(LocalWriter {
+            file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
+            temp,
+            key,
+        })
+    }
+
+    async fn write(&self, writer: &mut LocalWriter, chunk: &[u8]) -> io::Result<()> {
+        match writer.file.as_mut() {
+            Some(file) => file.write_all(chunk).await,
+            None => Err(io::Error::other("the object is already finished")),
+        }
+    }
+
+    async fn commit(&self, mut writer: LocalWriter) -> io::Result<ObjectKey> {
+        let Some(mut file) = writer.file.take() else {
+            return Err(io::Error::other("the object is already finished"));
+        };
+        let finished = async {
+            file.flush().await?;
+            file.get_ref().sync_all().await?;
+            drop(file);
+            let target = self.path(&writer.key);
+            if let Some(parent) = target.parent() {
+                tokio::fs::create_dir_all(parent).await?;
+            }
+            tokio::fs::rename(&writer.temp, &target).await
+        }
+        .await;
+        if let Err(error) = finished {
+            let _ = tokio::fs::remove_file(&writer.temp).await;
+            return Err(error);
+        }
+        Ok(writer.key.clone())
+    }
+
+    async fn abort(&self, mut writer: LocalWriter) {
+        drop(writer.file.take());
+        let _ = tokio::fs::remove_file(&writer.temp).await;
+    }
+
+    async fn open(&self, key: &ObjectKey) -> io::Result<ObjectReader> {
+        let file = tokio::fs::File::open(self.path(key)).await?;
+        Ok(Box::pin(file))
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> io::Result<()> {
+        match tokio::fs::remove_file(self.path(key)).await {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt as _;
+
+    #[test]
+    fn keys_are_sharded_and_only_well_formed_keys_parse() {
+        let key = ObjectKey::generate(TenantId::generate());
+        let parts: Vec<&str> = key.as_str().split('/').collect();
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[1], &parts[2][30..]);
+        assert_eq!(ObjectKey::parse(key.as_str()), Some(key));
+        for bad in ["../x", "a/b/c", "", "/etc/passwd"] {
+            assert_eq!(ObjectKey::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_committed_object_reads_back_and_an_aborted_one_leaves_nothing() {
+        let root = std::env::temp_dir().join(format!("tessera-storage-{}", uuid::Uuid::now_v7()));
+        let store = LocalDir::new(&root);
+        let tenant = TenantId::generate();
+
+        let mut writer = store.create(tenant).await.unwrap();
+        store.write(&mut writer, b"hello ").await.unwrap();
+        store.write(&mut writer, b"world").await.unwrap();
+        let key = store.commit(writer).await.unwrap();
+        let mut text = String::new();
+        store
+            .open(&key)
+            .await
+            .unwrap()
+            .read_to_string(&mut text)
+            .await
+            .unwrap();
+        assert_eq!(text, "hello world");
+
+        let mut writer = store.create(tenant).await.unwrap();
+        store.write(&mut writer, b"gone").await.unwrap();
+        store.abort(writer).await;
+        let dropped = store.create(tenant).await.unwrap();
+        drop(dropped);
+        let temp = std::fs::read_dir(root.join(".tmp")).unwrap().count();
+        assert_eq!(temp, 0, "no temporary file is left");
+
+        store.delete(&key).await.unwrap();
+        store.delete(&key).await.unwrap();
+        assert!(store.open(&key).await.is_err());
+        let _ = std::fs::remove_dir_all(&root);
+    }
+}

@@ -1,0 +1,373 @@
+//! Who gets what: the one place that turns an action into outbox rows. Each
+//! function runs in the action's own transaction, after the action's writes, and
+//! reads the ticket as that transaction sees it.
+//!
+//! - new ticket: a confirmation with the number and a link to the requester
+//!   (even when they opened it themselves: it is their receipt), and an
+//!   assignment notice to an assignee set at creation;
+//! - public reply: every follower but the author; internal note: staff followers
+//!   only, never a customer;
+//! - status or priority change: every follower but the actor; assignment change:
+//!   the new assignee (who then gets that one message, not two);
+//! - never the actor (but for the receipt), never a deactivated user.
+//!
+//! - new ticket, also: the tenant's notification address, when the admins set one.
+
+use super::{
+    ORIGIN_MARK, clean, header_safe,
+    outbox::{self, NewEmail},
+    templates::{self, Change, Kind, Mail},
+};
+use crate::{
+    auth::model::User,
+    db::{TenantTx, UserId},
+    error::AppError,
+    markdown,
+    replies::repo::ReplyId,
+    tickets::model::{TicketId, display_number},
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The ticket and tenant facts every message prints.
+#[derive(Debug, sqlx::FromRow)]
+struct TicketFacts {
+    id: Uuid,
+    number: i64,
+    subject: String,
+    description: String,
+    requester_id: UserId,
+    assignee_id: Option<UserId>,
+    version: i32,
+    slug: String,
+    tenant_name: String,
+    ticket_prefix: String,
+}
+
+/// A possible recipient: a user, or (with a nil id) the tenant's notification address.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Recipient {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub staff: bool,
+    pub active: bool,
+}
+
+/// The rule every message obeys: active, not the actor, and an internal note
+/// only to staff.
+pub fn may_receive(recipient: &Recipient, actor: UserId, internal: bool) -> bool {
+    recipient.active && recipient.id != actor && (recipient.staff || !internal)
+}
+
+async fn ticket_facts(tx: &mut TenantTx, ticket: TicketId) -> Result<TicketFacts, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as::<_, TicketFacts>(
+        "select t.id, t.number, t.subject, t.description, t.requester_id, t.assignee_id, \
+                t.version, te.slug, te.name as tenant_name, te.ticket_prefix \
+           from tickets t \
+           join tenants te on te.id = t.tenant_id \
+          where t.tenant_id = $1 and t.id = $2",
+    )
+    .bind(tenant)
+    .bind(ticket)
+    .fetch_one(&mut **tx)
+    .await
+}
+
+async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as::<_, Recipient>(
+        "select id, email, name, role in ('agent', 'admin') as staff, active \
+           from users where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+async fn followers(tx: &mut TenantTx, ticket: Uuid) -> Result<Vec<Recipient>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as::<_, Recipient>(
+        "select u.id, u.email, u.name, u.role in ('agent', 'admin') as staff, u.active \
+           from ticket_followers f \
+           join users u on u.tenant_id = f.tenant_id and u.id = f.user_id \
+          where f.tenant_id = $1 and f.ticket_id = $2 \
+          order by u.id",
+    )
+    .bind(tenant)
+    .bind(ticket)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// One message about `facts` for `to`, rendered and stored.
+struct Draft<'a> {
+    kind: Kind,
+    facts: &'a TicketFacts,
+    actor: &'a User,
+    body: &'a str,
+    changes: Vec<Change>,
+    internal: bool,
+    key: String,
+}
+
+async fn enqueue(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    to: &Recipient,
+    draft: &Draft<'_>,
+) -> Result<(), AppError> {
+    let facts = draft.facts;
+    let number = display_number(&facts.ticket_prefix, facts.number);
+    let subject = header_safe(&format!("[{number}] {}", facts.subject));
+    let body = clean(draft.body);
+    let mail = Mail {
+        subject: subject.clone(),
+        tenant_name: clean(&facts.tenant_name),
+        recipient_name: clean(&to.name),
+        actor_name: clean(&draft.actor.name),
+        by_recipient: draft.actor.id == to.id,
+        number,
+        ticket_subject: clean(&facts.subject),
+        link: format!("{ORIGIN_MARK}/{}/tickets/{}", facts.slug, facts.number),
+        body_html: markdown::render(&body),
+        body_text: body,
+        changes: draft.changes.clone(),
+        internal: draft.internal,
+    };
+    let (body_text, body_html) = templates::render(draft.kind, &mail)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering an email")))?;
+    // Message-IDs need only be unique: a fresh UUID under a per-tenant name. Every
+    // message of a ticket points at the same thread root, so mail clients group them.
+    let domain = format!("{}.tessera", facts.slug);
+    let thread = format!("<ticket-{}@{domain}>", facts.id);
+    outbox::enqueue(
+        tx,
+        &NewEmail {
+            recipient_user_id: (to.id.0 != Uuid::nil()).then_some(to.id),
+            recipient_email: to.email.clone(),
+            recipient_name: header_safe(&to.name),
+            from_name: header_safe(&facts.tenant_name),
+            template: draft.kind.name(),
+            ticket_id: Some(facts.id),
+            subject,
+            body_text,
+            body_html,
+            message_id: format!("<{}@{domain}>", Uuid::now_v7()),
+            in_reply_to: Some(thread.clone()),
+            references: Some(thread),
+            idempotency_key: format!("{}:{}", draft.key, to.id),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A new ticket: the requester's confirmation, and the assignee's notice.
+pub async fn ticket_created(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    actor: &User,
+    ticket: TicketId,
+) -> Result<(), AppError> {
+    let facts = ticket_facts(tx, ticket).await?;
+    if let Some(requester) = user(tx, facts.requester_id).await?
+        && requester.active
+    {
+        let draft = Draft {
+            kind: Kind::TicketCreated,
+            facts: &facts,
+            actor,
+            body: &facts.description,
+            changes: Vec::new(),
+            internal: false,
+            key: format!("created:{}", facts.id),
+        };
+        enqueue(tx, now, &requester, &draft).await?;
+    }
+    if let Some(assignee) = facts.assignee_id.filter(|a| *a != facts.requester_id)
+        && let Some(assignee) = user(tx, assignee).await?
+        && may_receive(&assignee, actor.id, false)
+    {
+        let draft = Draft {
+            kind: Kind::TicketAssigned,
+            facts: &facts,
+            actor,
+            body: &facts.description,
+            changes: Vec::new(),
+            internal: false,
+            key: format!("assigned:{}:{}", facts.id, facts.version),
+        };
+        enqueue(tx, now, &assignee, &draft).await?;
+    }
+    let tenant = tx.tenant();
+    let address: Option<String> =
+        sqlx::query_scalar("select notification_email from tenant_settings where tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten();
+    if let Some(address) = address {
+        // The team's shared inbox: not a user, so no user id.
+        let team = Recipient {
+            id: UserId(Uuid::nil()),
+            email: address,
+            name: format!("{} team", facts.tenant_name),
+            staff: true,
+            active: true,
+        };
+        let draft = Draft {
+            kind: Kind::TicketCreated,
+            facts: &facts,
+            actor,
+            body: &facts.description,
+            changes: Vec::new(),
+            internal: false,
+            key: format!("created-team:{}", facts.id),
+        };
+        enqueue(tx, now, &team, &draft).await?;
+    }
+    Ok(())
+}
+
+/// A reply or internal note: the followers it may reach, but its author.
+pub async fn reply_added(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    actor: &User,
+    ticket: TicketId,
+    reply: ReplyId,
+) -> Result<(), AppError> {
+    let tenant = tx.tenant();
+    let (body, internal): (String, bool) =
+        sqlx::query_as("select body, internal from replies where tenant_id = $1 and id = $2")
+            .bind(tenant)
+            .bind(reply)
+            .fetch_one(&mut **tx)
+            .await?;
+    let facts = ticket_facts(tx, ticket).await?;
+    let draft = Draft {
+        kind: Kind::ReplyAdded,
+        facts: &facts,
+        actor,
+        body: &body,
+        changes: Vec::new(),
+        internal,
+        key: format!("reply:{reply}"),
+    };
+    for to in followers(tx, facts.id).await? {
+        if may_receive(&to, actor.id, internal) {
+            enqueue(tx, now, &to, &draft).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Fields whose change every follower hears about.
+const FOLLOWED_FIELDS: [&str; 2] = ["status", "priority"];
+
+fn label(field: &str) -> String {
+    let mut chars = field.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// An edit: the new assignee hears of the assignment (with every change),
+/// the other followers of status and priority changes. `changes` are the
+/// activity log's `(field, old, new)` triples.
+pub async fn ticket_edited(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    actor: &User,
+    ticket: TicketId,
+    changes: &[(&str, String, String)],
+) -> Result<(), AppError> {
+    let facts = ticket_facts(tx, ticket).await?;
+    let shown = |fields: &dyn Fn(&str) -> bool| -> Vec<Change> {
+        changes
+            .iter()
+            .filter(|(field, _, _)| fields(field))
+            .map(|(field, old, new)| Change {
+                field: label(field),
+                old: clean(old),
+                new: clean(new),
+            })
+            .collect()
+    };
+    let mut assignee_told = None;
+    if changes.iter().any(|(field, _, _)| *field == "assignee")
+        && let Some(assignee) = facts.assignee_id
+        && let Some(assignee) = user(tx, assignee).await?
+        && may_receive(&assignee, actor.id, false)
+    {
+        let draft = Draft {
+            kind: Kind::TicketAssigned,
+            facts: &facts,
+            actor,
+            body: "",
+            changes: shown(&|field| field != "description" && field != "group"),
+            internal: false,
+            key: format!("assigned:{}:{}", facts.id, facts.version),
+        };
+        enqueue(tx, now, &assignee, &draft).await?;
+        assignee_told = Some(assignee.id);
+    }
+    let followed = shown(&|field| FOLLOWED_FIELDS.contains(&field));
+    if followed.is_empty() {
+        return Ok(());
+    }
+    let draft = Draft {
+        kind: Kind::TicketUpdated,
+        facts: &facts,
+        actor,
+        body: "",
+        changes: followed,
+        internal: false,
+        key: format!("updated:{}:{}", facts.id, facts.version),
+    };
+    for to in followers(tx, facts.id).await? {
+        if Some(to.id) != assignee_told && may_receive(&to, actor.id, false) {
+            enqueue(tx, now, &to, &draft).await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_are_active_never_the_actor_and_notes_reach_staff_only() {
+        let actor = UserId::generate();
+        let someone = UserId::generate();
+        let person = |id, staff, active| Recipient {
+            id,
+            email: "x@example.test".into(),
+            name: "X".into(),
+            staff,
+            active,
+        };
+        // (recipient, internal, receives)
+        let cases = [
+            (person(someone, false, true), false, true),
+            (person(someone, false, true), true, false),
+            (person(someone, true, true), true, true),
+            (person(someone, true, false), false, false),
+            (person(actor, true, true), false, false),
+            (person(actor, false, true), false, false),
+        ];
+        for (recipient, internal, receives) in cases {
+            assert_eq!(
+                may_receive(&recipient, actor, internal),
+                receives,
+                "{recipient:?}, internal: {internal}"
+            );
+        }
+    }
+}

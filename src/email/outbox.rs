@@ -1,0 +1,156 @@
+//! The `email_outbox` table: enqueueing inside an action's transaction, and the
+//! worker's claim and outcome updates.
+
+use crate::db::{TenantId, TenantTx, UserId};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A message ready to be stored, rendered for one recipient.
+#[derive(Debug, Clone)]
+pub struct NewEmail {
+    pub recipient_user_id: Option<UserId>,
+    pub recipient_email: String,
+    pub recipient_name: String,
+    pub from_name: String,
+    pub template: &'static str,
+    pub ticket_id: Option<Uuid>,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub references: Option<String>,
+    pub idempotency_key: String,
+}
+
+/// Stores `email` in the caller's transaction, due at once. Returns false when a
+/// row with the same idempotency key exists already (nothing is written).
+pub async fn enqueue(
+    tx: &mut TenantTx,
+    email: &NewEmail,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let tenant = tx.tenant();
+    let inserted = sqlx::query(
+        "insert into email_outbox (tenant_id, id, recipient_user_id, recipient_email, \
+             recipient_name, from_name, template, ticket_id, subject, body_text, body_html, \
+             message_id, in_reply_to, thread_references, idempotency_key, status, attempts, \
+             next_attempt_at, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', 0, $16, $16) \
+         on conflict (tenant_id, idempotency_key) do nothing",
+    )
+    .bind(tenant)
+    .bind(Uuid::now_v7())
+    .bind(email.recipient_user_id)
+    .bind(&email.recipient_email)
+    .bind(&email.recipient_name)
+    .bind(&email.from_name)
+    .bind(email.template)
+    .bind(email.ticket_id)
+    .bind(&email.subject)
+    .bind(&email.body_text)
+    .bind(&email.body_html)
+    .bind(&email.message_id)
+    .bind(&email.in_reply_to)
+    .bind(&email.references)
+    .bind(&email.idempotency_key)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// A stored message as the worker delivers it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub tenant_id: TenantId,
+    pub id: Uuid,
+    pub recipient_email: String,
+    pub recipient_name: String,
+    pub from_name: String,
+    pub template: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub thread_references: Option<String>,
+    pub attempts: i32,
+    pub created_at: OffsetDateTime,
+}
+
+/// Switches the transaction to the mail worker's role: it sees every tenant's
+/// outbox rows, and nothing else (see `0003_email_outbox.sql`).
+pub async fn enter_worker_role(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("select set_config('role', 'tessera_mailer', true)")
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
+/// Locks the pending row that has been due longest, skipping rows another worker
+/// holds. The lock lasts until the caller's transaction ends.
+pub async fn claim_due(
+    conn: &mut PgConnection,
+    now: OffsetDateTime,
+) -> Result<Option<OutboxRow>, sqlx::Error> {
+    sqlx::query_as::<_, OutboxRow>(
+        "select tenant_id, id, recipient_email, recipient_name, from_name, template, subject, \
+                body_text, body_html, message_id, in_reply_to, thread_references, attempts, \
+                created_at \
+           from email_outbox \
+          where status = 'pending' and next_attempt_at <= $1 \
+          order by next_attempt_at, tenant_id, id \
+          limit 1 \
+          for update skip locked",
+    )
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn mark_sent(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update email_outbox \
+            set status = 'sent', attempts = attempts + 1, sent_at = $3, last_error = null \
+          where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Records a failed attempt: due again at `retry_at`, or failed for good when
+/// `retry_at` is `None`.
+pub async fn mark_attempt_failed(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    error: &str,
+    retry_at: Option<OffsetDateTime>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update email_outbox \
+            set attempts = attempts + 1, last_error = $3, \
+                status = case when $4::timestamptz is null then 'failed' else 'pending' end, \
+                next_attempt_at = coalesce($4, next_attempt_at) \
+          where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(error)
+    .bind(retry_at)
+    .execute(conn)
+    .await
+    .map(|_| ())
+}
