@@ -24,6 +24,7 @@ pub mod home;
 pub mod jobs;
 pub mod local_pg;
 pub mod markdown;
+pub mod passwords;
 pub mod replies;
 pub mod seed;
 pub mod state;

@@ -37,6 +37,7 @@ enum Page {
     Priorities,
     Types,
     Categories,
+    Tags,
     Users,
     Groups,
 }
@@ -48,6 +49,7 @@ impl Page {
             Page::Priorities => "priorities",
             Page::Types => "types",
             Page::Categories => "categories",
+            Page::Tags => "tags",
             Page::Users => "users",
             Page::Groups => "groups",
         }
@@ -83,6 +85,13 @@ impl Request {
             Page::Categories => render_categories(&state, &tenant, chrome, overlay)
                 .await?
                 .into_response(),
+            Page::Tags => {
+                // The list is shown again as the failed form's page had it.
+                let q = overlay.values.get("q").to_owned();
+                render_tags(&state, &tenant, chrome, &q, overlay)
+                    .await?
+                    .into_response()
+            }
             Page::Users => render_users(&state, &admin, &tenant, chrome, "", overlay)
                 .await?
                 .into_response(),
@@ -583,6 +592,120 @@ action!(
     |c, f| { service::delete_category(c, f.get("id")) }
 );
 
+// ---- tags ----
+
+const TAGS_SHOWN: i64 = 500;
+
+async fn render_tags(
+    state: &AppState,
+    tenant: &Tenant,
+    chrome: Chrome,
+    q: &str,
+    overlay: Overlay,
+) -> AppResult<TagsPage> {
+    // Tags are stored lowercase; so is the search.
+    let search = q.trim().to_lowercase();
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let tags = repo::tags(&mut tx, tenant.id, &search, TAGS_SHOWN + 1).await?;
+    tx.commit().await?;
+    let base = tenant.base_path();
+    let more = tags.len() as i64 > TAGS_SHOWN;
+    let rows: Vec<TagRowView> = tags
+        .into_iter()
+        .take(TAGS_SHOWN as usize)
+        .enumerate()
+        .map(|(i, t)| TagRowView {
+            name: FieldView {
+                id: format!("name-{i}"),
+                value: overlay.value(&t.tag, "name", t.tag.clone()),
+                error: overlay.error(&t.tag, "name"),
+            },
+            tickets: format::count(t.tickets),
+            tag: t.tag,
+        })
+        .collect();
+    let showing = match (rows.len(), more) {
+        (n, true) => format!("Showing the first {n} tags; search to narrow the list."),
+        (0, false) if search.is_empty() => "No ticket has a tag yet.".to_owned(),
+        (0, false) => format!("No tag contains “{search}”."),
+        (1, false) => "Showing 1 tag.".to_owned(),
+        (n, false) => format!("Showing {n} tags."),
+    };
+    Ok(TagsPage {
+        nav: nav(&base, "tags"),
+        problem: overlay.problem.clone(),
+        q: q.trim().to_owned(),
+        rows,
+        showing,
+        base,
+        chrome,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TagsQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn tags(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+    Query(query): Query<TagsQuery>,
+) -> AppResult<TagsPage> {
+    render_tags(&state, &tenant, chrome, &query.q, Overlay::default()).await
+}
+
+/// The tag travels as `tag` (the stored value), so the failed form is that tag's row.
+async fn tag_action(
+    request: Request,
+    fields: Fields,
+    result: Result<(), AdminError>,
+    notice: &str,
+) -> AppResult<Response> {
+    let target = fields.get("tag").to_owned();
+    request
+        .respond(Page::Tags, &target, fields, result, notice)
+        .await
+}
+
+pub async fn rename_tag(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let result =
+        service::rename_tag(ctx(&state, &admin), fields.get("tag"), fields.get("name")).await;
+    let request = Request {
+        state,
+        admin,
+        tenant,
+        chrome,
+    };
+    tag_action(request, fields, result, "saved").await
+}
+
+pub async fn delete_tag(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let result = service::delete_tag(ctx(&state, &admin), fields.get("tag")).await;
+    let request = Request {
+        state,
+        admin,
+        tenant,
+        chrome,
+    };
+    tag_action(request, fields, result, "admin_deleted").await
+}
+
 // ---- users ----
 
 const USERS_SHOWN: i64 = 200;
@@ -645,6 +768,7 @@ async fn render_users(
         add_email: FieldView::new(&overlay, "add", "email", ""),
         add_name: FieldView::new(&overlay, "add", "name", ""),
         add_password: FieldView::new(&overlay, "add", "password", ""),
+        add_invite: overlay.target != "add" || overlay.values.get("invite") == "1",
         add_role_choices: role_choices(&add_role.value),
         add_role,
         base,
@@ -676,17 +800,35 @@ pub async fn users(
     .await
 }
 
-action!(create_user, Page::Users, "admin_user_created", |c, f| {
-    service::create_user(
-        c,
-        NewUserInput {
-            email: f.get("email").to_owned(),
-            name: f.get("name").to_owned(),
-            role: f.get("role").to_owned(),
-            password: f.get("password").to_owned(),
-        },
-    )
-});
+pub async fn create_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let input = NewUserInput {
+        email: fields.get("email").to_owned(),
+        name: fields.get("name").to_owned(),
+        role: fields.get("role").to_owned(),
+        password: fields.get("password").to_owned(),
+        invite: fields.get("invite") == "1",
+    };
+    let notice = if input.invite && input.password.is_empty() {
+        "admin_invited"
+    } else {
+        "admin_user_created"
+    };
+    let result = service::create_user(ctx(&state, &admin), input).await;
+    Request {
+        state,
+        admin,
+        tenant,
+        chrome,
+    }
+    .respond(Page::Users, "add", fields, result, notice)
+    .await
+}
 pub async fn change_role(
     State(state): State<AppState>,
     Admin(admin): Admin,
@@ -715,6 +857,9 @@ action!(set_active, Page::Users, "saved", |c, f| {
 });
 action!(set_password, Page::Users, "admin_password_set", |c, f| {
     service::set_password(c, f.get("id"), f.get("password"))
+});
+action!(send_reset_link, Page::Users, "admin_reset_sent", |c, f| {
+    service::send_reset_link(c, f.get("id"))
 });
 
 // ---- groups ----

@@ -1,5 +1,5 @@
 //! Admin settings: the tenant's general settings, its lists (statuses,
-//! priorities, types, categories), users, groups and the admin audit log.
+//! priorities, types, categories), its tags, users, groups and the admin audit log.
 //!
 //! Invariants:
 //! - every route takes the [`Admin`](crate::web::extract::Admin) extractor: agents
@@ -16,7 +16,13 @@
 //!   tickets, a category with children, a group with tickets): the action is
 //!   refused with a message saying why;
 //! - a tenant always keeps an active admin: the last one cannot be demoted or
-//!   deactivated.
+//!   deactivated;
+//! - tags have no table of their own: they live in `tickets.tags`. Renaming or
+//!   deleting one rewrites every ticket that carries it in one statement
+//!   (renaming onto an existing tag merges, leaving no duplicates), bumps each
+//!   changed ticket's `version` and `updated_at` and writes one staff-only
+//!   activity event per ticket. A tag that no ticket carries is not found (404),
+//!   like an unknown id.
 //!
 //! Ids of rows travel in the form body (`id`), not the path, so every URL here is
 //! a fixed page or action.
@@ -112,6 +118,9 @@ pub fn routes() -> Router<AppState> {
             "/{tenant}/admin/categories/delete",
             post(handlers::delete_category),
         )
+        .route("/{tenant}/admin/tags", get(handlers::tags))
+        .route("/{tenant}/admin/tags/rename", post(handlers::rename_tag))
+        .route("/{tenant}/admin/tags/delete", post(handlers::delete_tag))
         .route(
             "/{tenant}/admin/users",
             get(handlers::users).post(handlers::create_user),
@@ -121,6 +130,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/{tenant}/admin/users/password",
             post(handlers::set_password),
+        )
+        .route(
+            "/{tenant}/admin/users/reset-link",
+            post(handlers::send_reset_link),
         )
         .route(
             "/{tenant}/admin/groups",

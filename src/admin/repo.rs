@@ -524,6 +524,101 @@ pub async fn rename_category(
     Ok(())
 }
 
+// ---- tags ----
+
+/// A tag and how many of the tenant's tickets carry it.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TagRow {
+    pub tag: String,
+    pub tickets: i64,
+}
+
+/// The tenant's tags in name order, those containing `q` (all when empty), at
+/// most `limit`. Unnests every ticket's tags: fine for an admin page.
+pub async fn tags(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<TagRow>, sqlx::Error> {
+    sqlx::query_as::<_, TagRow>(
+        "select tag, count(*) as tickets \
+           from tickets, unnest(tags) as tag \
+          where tenant_id = $1 and ($2 = '' or strpos(tag, $2) > 0) \
+          group by tag order by tag limit $3",
+    )
+    .bind(tenant)
+    .bind(q)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether any of the tenant's tickets carries `tag`.
+pub async fn tag_exists(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    tag: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "select exists (select 1 from tickets where tenant_id = $1 and tags @> array[$2::text])",
+    )
+    .bind(tenant)
+    .bind(tag)
+    .fetch_one(conn)
+    .await
+}
+
+/// One statement: replaces `tag` by `new` (or removes it when `new` is `None`)
+/// on every ticket of the tenant that carries it, keeping the order of the
+/// other tags and no duplicate (renaming onto a tag a ticket has already
+/// merges the two); bumps each changed ticket's `version` and `updated_at` and
+/// writes one staff-only "changed tags" event per changed ticket. Returns how
+/// many tickets changed.
+///
+/// The tickets are locked (`for update`) as they are read, so a ticket edited
+/// meanwhile is rewritten from its newest tags, not a stale copy.
+pub async fn retag(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    tag: &str,
+    new: Option<&str>,
+    actor: UserId,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let changed = sqlx::query(
+        "with target as ( \
+             select t.id, t.tags as old_tags, \
+                    case when $3::text is null then array_remove(t.tags, $2::text) \
+                         else array(select case when u.tag = $2::text then $3::text else u.tag end \
+                                      from unnest(t.tags) with ordinality as u(tag, ord) \
+                                     group by 1 order by min(u.ord)) \
+                    end as new_tags \
+               from tickets t \
+              where t.tenant_id = $1 and t.tags @> array[$2::text] \
+                for update of t), \
+         updated as ( \
+             update tickets t \
+                set tags = target.new_tags, version = t.version + 1, updated_at = $4 \
+               from target \
+              where t.tenant_id = $1 and t.id = target.id \
+             returning t.id, target.old_tags, target.new_tags) \
+         insert into ticket_events (tenant_id, id, ticket_id, actor_id, kind, field, old_value, \
+                                    new_value, internal, created_at) \
+         select $1, uuid_v7(), u.id, $5, 'field_changed', 'tags', \
+                array_to_string(u.old_tags, ', '), array_to_string(u.new_tags, ', '), true, $4 \
+           from updated u",
+    )
+    .bind(tenant)
+    .bind(tag)
+    .bind(new)
+    .bind(now)
+    .bind(actor)
+    .execute(conn)
+    .await?;
+    Ok(changed.rows_affected())
+}
+
 // ---- users ----
 
 #[derive(Clone, Debug, sqlx::FromRow)]

@@ -12,6 +12,7 @@ use crate::{
     clock::Clock,
     db::{Db, TenantTx, UserId, violated_constraint},
     error::AppError,
+    passwords,
     tickets::model::{CategoryId, GroupId, PriorityId, StatusCategory, StatusId, TypeId},
 };
 use std::collections::BTreeMap;
@@ -1208,6 +1209,104 @@ pub async fn delete_category(ctx: Ctx<'_>, id: &str) -> AdminResult<()> {
     Ok(())
 }
 
+// ---- tags ----
+
+/// A tag's new name, normalised as a ticket form would: exactly one tag.
+pub fn check_tag_name(raw: &str) -> Result<String, String> {
+    use crate::tickets::model::{TAG_MAX_CHARS, parse_tags};
+    match parse_tags(raw).as_deref() {
+        Ok([tag]) => Ok(tag.clone()),
+        Ok([]) => Err("Enter a tag.".to_owned()),
+        Ok(_) => Err("Enter one tag: a tag cannot contain a comma.".to_owned()),
+        Err(_) if raw.contains(',') => {
+            Err("Enter one tag: a tag cannot contain a comma.".to_owned())
+        }
+        Err(_) => Err(format!(
+            "A tag has at most {TAG_MAX_CHARS} characters and no control characters."
+        )),
+    }
+}
+
+fn tickets_phrase(n: u64) -> String {
+    if n == 1 {
+        "1 ticket".to_owned()
+    } else {
+        format!("{n} tickets")
+    }
+}
+
+/// Renames `tag` to `name` on every ticket that carries it; when some tickets
+/// carry `name` already the two merge. `tag` is a stored tag as the page sent
+/// it; one that no ticket carries is not found.
+pub async fn rename_tag(ctx: Ctx<'_>, tag: &str, name: &str) -> AdminResult<()> {
+    let name = check_tag_name(name).map_err(|e| invalid("name", e));
+    let mut tx = ctx.begin().await?;
+    if tag.is_empty() || !repo::tag_exists(&mut tx, ctx.tenant(), tag).await? {
+        return Err(AppError::NotFound.into());
+    }
+    let name = name?;
+    if name == tag {
+        return Ok(());
+    }
+    let merge = repo::tag_exists(&mut tx, ctx.tenant(), &name).await?;
+    let changed = repo::retag(
+        &mut tx,
+        ctx.tenant(),
+        tag,
+        Some(&name),
+        ctx.admin.id,
+        ctx.clock.now(),
+    )
+    .await?;
+    if changed == 0 {
+        // Another action took the tag off its last ticket meanwhile.
+        return Err(AppError::NotFound.into());
+    }
+    let subject = format!("{tag} ({})", tickets_phrase(changed));
+    ctx.audit(
+        &mut tx,
+        entry(
+            "tags",
+            if merge { "merge" } else { "rename" },
+            &subject,
+            Some(tag.to_owned()),
+            Some(name),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Takes `tag` off every ticket that carries it (the tickets stay).
+pub async fn delete_tag(ctx: Ctx<'_>, tag: &str) -> AdminResult<()> {
+    let mut tx = ctx.begin().await?;
+    let changed = if tag.is_empty() {
+        0
+    } else {
+        repo::retag(
+            &mut tx,
+            ctx.tenant(),
+            tag,
+            None,
+            ctx.admin.id,
+            ctx.clock.now(),
+        )
+        .await?
+    };
+    if changed == 0 {
+        return Err(AppError::NotFound.into());
+    }
+    let subject = format!("{tag} ({})", tickets_phrase(changed));
+    ctx.audit(
+        &mut tx,
+        entry("tags", "delete", &subject, Some(tag.to_owned()), None),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 // ---- users ----
 
 /// What the new-user form sent.
@@ -1217,9 +1316,12 @@ pub struct NewUserInput {
     pub name: String,
     pub role: String,
     pub password: String,
+    /// Email an invitation with a set-password link (when no password is given).
+    pub invite: bool,
 }
 
 pub async fn create_user(ctx: Ctx<'_>, input: NewUserInput) -> AdminResult<()> {
+    let invite = input.invite && input.password.is_empty();
     let mut errors = FieldErrors::new();
     let email = normalize_email(&input.email).map_err(|_| {
         errors.insert(
@@ -1255,11 +1357,21 @@ pub async fn create_user(ctx: Ctx<'_>, input: NewUserInput) -> AdminResult<()> {
             auth::service::CreateUserError::Database(e) => e.into(),
             auth::service::CreateUserError::Internal(e) => e.into(),
         })?;
+    if invite {
+        passwords::service::issue_in(
+            &mut tx,
+            ctx.clock.now(),
+            &created,
+            passwords::service::Purpose::Invite,
+            Some(&ctx.admin.name),
+        )
+        .await?;
+    }
     ctx.audit(
         &mut tx,
         entry(
             "users",
-            "create",
+            if invite { "invite" } else { "create" },
             &created.email,
             None,
             Some(format!("{} ({})", created.name, created.role.label())),
@@ -1379,6 +1491,43 @@ pub async fn set_password(ctx: Ctx<'_>, id: &str, password: &str) -> AdminResult
             &user.email,
             None,
             Some("(set by an admin)".to_owned()),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Emails `id` a password reset link (valid 1 hour); older unused reset links
+/// stop working.
+pub async fn send_reset_link(ctx: Ctx<'_>, id: &str) -> AdminResult<()> {
+    let mut tx = ctx.begin().await?;
+    let row = load_user(&mut tx, ctx, id).await?;
+    if !row.active {
+        return Err(refused(format!(
+            "{} is deactivated and cannot sign in. Reactivate the account first.",
+            row.name
+        )));
+    }
+    let user = auth::repo::find_user(&mut tx, ctx.tenant(), row.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    passwords::service::issue_in(
+        &mut tx,
+        ctx.clock.now(),
+        &user,
+        passwords::service::Purpose::Reset,
+        None,
+    )
+    .await?;
+    ctx.audit(
+        &mut tx,
+        entry(
+            "users",
+            "send reset link",
+            &user.email,
+            None,
+            Some("(link emailed, valid 1 hour)".to_owned()),
         ),
     )
     .await?;
@@ -1620,6 +1769,18 @@ mod tests {
         assert_eq!(check_rank(" 5 "), Ok(5));
         for bad in ["", "-1", "1001", "2.5", "x"] {
             assert!(check_rank(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_tag_name_is_one_normalised_tag() {
+        assert_eq!(
+            check_tag_name("  Printer  Jam ").as_deref(),
+            Ok("printer-jam")
+        );
+        assert_eq!(check_tag_name("VIP,").as_deref(), Ok("vip"));
+        for bad in ["", " , ", "a, b", &"x".repeat(41), "bad\u{7}tag"] {
+            assert!(check_tag_name(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -60,7 +60,7 @@ pub struct NavLink {
     pub text: &'static str,
 }
 
-pub const SECTIONS: [(&str, &str, &str); 8] = [
+pub const SECTIONS: [(&str, &str, &str); 9] = [
     (
         "General",
         "general",
@@ -81,6 +81,11 @@ pub const SECTIONS: [(&str, &str, &str); 8] = [
         "Categories",
         "categories",
         "The category tree, up to three levels.",
+    ),
+    (
+        "Tags",
+        "tags",
+        "The tags on tickets: how often each is used; rename, merge and delete.",
     ),
     (
         "Users",
@@ -297,6 +302,25 @@ pub struct CategoriesPage {
     pub parent_choices: Vec<Choice>,
 }
 
+pub struct TagRowView {
+    pub tag: String,
+    /// The rename field (its element id is by row, as a tag may hold any character).
+    pub name: FieldView,
+    pub tickets: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/tags.html")]
+pub struct TagsPage {
+    pub chrome: Chrome,
+    pub nav: Vec<NavLink>,
+    pub base: String,
+    pub problem: Option<String>,
+    pub q: String,
+    pub rows: Vec<TagRowView>,
+    pub showing: String,
+}
+
 pub struct UserRowView {
     pub id: String,
     pub name: String,
@@ -323,6 +347,8 @@ pub struct UsersPage {
     pub add_name: FieldView,
     pub add_role: FieldView,
     pub add_password: FieldView,
+    /// "Send invitation" is ticked (always, but after a failed form without it).
+    pub add_invite: bool,
     pub add_role_choices: Vec<Choice>,
 }
 

@@ -45,6 +45,7 @@ pub async fn login_page(
         action: login_action(&tenant, &next),
         email: String::new(),
         form_error: None,
+        forgot_href: forgot_href(&tenant),
     }
     .into_response()
 }
@@ -92,6 +93,7 @@ pub async fn login(
         action: login_action(&tenant, &next),
         email: form.email,
         form_error: Some(message),
+        forgot_href: forgot_href(&tenant),
     };
     let mut response = (status, page).into_response();
     if let Some(secs) = retry_after
@@ -126,6 +128,10 @@ fn safe_next(tenant: &Tenant, next: Option<&str>) -> String {
         }
         _ => home,
     }
+}
+
+fn forgot_href(tenant: &Tenant) -> String {
+    format!("{}/password/forgot", tenant.base_path())
 }
 
 fn login_action(tenant: &Tenant, next: &str) -> String {

@@ -11,4 +11,6 @@ pub struct LoginPage {
     /// The email as typed, so a failed attempt does not clear it.
     pub email: String,
     pub form_error: Option<String>,
+    /// The "Forgot your password?" page.
+    pub forgot_href: String,
 }

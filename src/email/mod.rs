@@ -26,6 +26,7 @@
 pub mod notify;
 pub mod outbox;
 mod templates;
+pub use templates::AccountKind;
 pub mod transport;
 pub mod worker;
 

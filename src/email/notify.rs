@@ -12,11 +12,13 @@
 //! - never the actor (but for the receipt), never a deactivated user.
 //!
 //! - new ticket, also: the tenant's notification address, when the admins set one.
+//! - password reset and invitation: that user only, with a set-password link
+//!   ([`account_link`]); the caller has checked the user is active.
 
 use super::{
     ORIGIN_MARK, clean, header_safe,
     outbox::{self, NewEmail},
-    templates::{self, Change, Kind, Mail},
+    templates::{self, AccountKind, AccountMail, Change, Kind, Mail},
 };
 use crate::{
     auth::model::User,
@@ -335,6 +337,81 @@ pub async fn ticket_edited(
             enqueue(tx, now, &to, &draft).await?;
         }
     }
+    Ok(())
+}
+
+/// A password-reset or invitation link for one user.
+#[derive(Debug, Clone, Copy)]
+pub struct AccountLink<'a> {
+    pub kind: AccountKind,
+    pub to: &'a User,
+    /// The secret itself: it goes into this one message and nowhere else.
+    pub token: &'a str,
+    /// The token row's id, which keys the outbox row.
+    pub token_id: Uuid,
+    /// How long the link works, in words.
+    pub valid_for: &'a str,
+    /// The inviting admin's name (invitations).
+    pub invited_by: Option<&'a str>,
+}
+
+/// A password-reset or invitation email with its set-password link.
+pub async fn account_link(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    link: AccountLink<'_>,
+) -> Result<(), AppError> {
+    let AccountLink {
+        kind,
+        to,
+        token,
+        token_id,
+        valid_for,
+        invited_by,
+    } = link;
+    let tenant = tx.tenant();
+    let (slug, tenant_name): (String, String) =
+        sqlx::query_as("select slug, name from tenants where id = $1")
+            .bind(tenant)
+            .fetch_one(&mut **tx)
+            .await?;
+    let subject = header_safe(&match kind {
+        AccountKind::PasswordReset => format!("Reset your {tenant_name} password"),
+        AccountKind::Invitation => format!("You are invited to {tenant_name}"),
+    });
+    let mail = AccountMail {
+        subject: subject.clone(),
+        tenant_name: clean(&tenant_name),
+        recipient_name: clean(&to.name),
+        email: clean(&to.email),
+        invited_by: clean(invited_by.unwrap_or_default()),
+        // A query parameter, not a path segment: request logs carry the path only.
+        link: format!("{ORIGIN_MARK}/{slug}/password/reset?token={token}"),
+        valid_for: valid_for.to_owned(),
+    };
+    let (body_text, body_html) = templates::render_account(kind, &mail)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering an email")))?;
+    let domain = format!("{slug}.tessera");
+    outbox::enqueue(
+        tx,
+        &NewEmail {
+            recipient_user_id: Some(to.id),
+            recipient_email: to.email.clone(),
+            recipient_name: header_safe(&to.name),
+            from_name: header_safe(&tenant_name),
+            template: kind.name(),
+            ticket_id: None,
+            subject,
+            body_text,
+            body_html,
+            message_id: format!("<{}@{domain}>", Uuid::now_v7()),
+            in_reply_to: None,
+            references: None,
+            idempotency_key: format!("{}:{token_id}", kind.name()),
+        },
+        now,
+    )
+    .await?;
     Ok(())
 }
 

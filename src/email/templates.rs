@@ -91,6 +91,74 @@ pub fn render(kind: Kind, mail: &Mail) -> Result<(String, String), askama::Error
     })
 }
 
+/// What the account messages (password reset, invitation) print.
+#[derive(Debug, Clone)]
+pub struct AccountMail {
+    pub subject: String,
+    pub tenant_name: String,
+    pub recipient_name: String,
+    /// The account's email address.
+    pub email: String,
+    /// Who sent the invitation (the admin's name); empty for a reset.
+    pub invited_by: String,
+    /// The set-password link, starting with the origin mark.
+    pub link: String,
+    /// How long the link works, in words ("1 hour").
+    pub valid_for: String,
+}
+
+/// The account message kinds, each naming its pair of templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKind {
+    PasswordReset,
+    Invitation,
+}
+
+impl AccountKind {
+    /// The template name stored with the row.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountKind::PasswordReset => "password_reset",
+            AccountKind::Invitation => "invitation",
+        }
+    }
+}
+
+macro_rules! account_templates {
+    ($($text:ident, $text_path:literal, $html:ident, $html_path:literal;)*) => {
+        $(
+            #[derive(Template)]
+            #[template(path = $text_path)]
+            struct $text<'a> {
+                m: &'a AccountMail,
+            }
+
+            #[derive(Template)]
+            #[template(path = $html_path)]
+            struct $html<'a> {
+                m: &'a AccountMail,
+            }
+        )*
+    };
+}
+
+account_templates! {
+    ResetText, "email/password_reset.txt", ResetHtml, "email/password_reset.html";
+    InviteText, "email/invitation.txt", InviteHtml, "email/invitation.html";
+}
+
+/// The text and HTML bodies of an account message.
+pub fn render_account(
+    kind: AccountKind,
+    mail: &AccountMail,
+) -> Result<(String, String), askama::Error> {
+    let m = mail;
+    Ok(match kind {
+        AccountKind::PasswordReset => (ResetText { m }.render()?, ResetHtml { m }.render()?),
+        AccountKind::Invitation => (InviteText { m }.render()?, InviteHtml { m }.render()?),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +202,26 @@ mod tests {
             );
             assert!(html.contains("Acme &#38; Co") || html.contains("Acme &amp; Co"));
             assert!(!html.contains("<script>"), "{kind:?}: {html}");
+        }
+    }
+
+    #[test]
+    fn account_messages_render_the_link_and_escape_names() {
+        let mail = AccountMail {
+            subject: "Reset your password".into(),
+            tenant_name: "Acme & Co".into(),
+            recipient_name: "Cara <b>".into(),
+            email: "cara@example.test".into(),
+            invited_by: "Alex".into(),
+            link: "https://help.example.test/acme/password/reset?token=abc".into(),
+            valid_for: "1 hour".into(),
+        };
+        for kind in [AccountKind::PasswordReset, AccountKind::Invitation] {
+            let (text, html) = render_account(kind, &mail).expect("renders");
+            assert!(text.contains("/acme/password/reset?token=abc"), "{text}");
+            assert!(text.contains("1 hour"));
+            assert!(html.contains("/acme/password/reset?token=abc"));
+            assert!(!html.contains("Cara <b>"), "{html}");
         }
     }
 }

@@ -666,7 +666,9 @@ pub async fn edit(
         events::record(
             &mut tx,
             tenant,
-            NewEvent::field_changed(current.id, actor.id, field, old, new),
+            // Tags and groups are staff working data: customers do not see them.
+            NewEvent::field_changed(current.id, actor.id, field, old, new)
+                .internal(matches!(*field, "tags" | "group")),
             now,
         )
         .await?;

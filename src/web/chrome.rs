@@ -58,6 +58,16 @@ impl Notice {
             "admin_deleted" => ("info", "Deleted."),
             "admin_user_created" => ("success", "The user was created."),
             "admin_password_set" => ("success", "The password was set."),
+            "admin_invited" => (
+                "success",
+                "The user was created and an invitation email was sent.",
+            ),
+            "admin_reset_sent" => ("success", "A password reset link was emailed to the user."),
+            "reset_requested" => (
+                "info",
+                "If an account exists for that address, we sent a link to choose a new password. It works once, for 1 hour.",
+            ),
+            "password_set" => ("success", "Your password is set. Sign in with it."),
             _ => return None,
         };
         Some(Notice {

@@ -63,6 +63,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let tenant_routes = Router::new()
         .merge(crate::home::routes())
         .merge(crate::auth::routes())
+        .merge(crate::passwords::routes())
         .merge(crate::tickets::routes())
         .merge(crate::replies::routes())
         .merge(crate::attachments::routes())

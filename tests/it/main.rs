@@ -10,6 +10,7 @@
 mod helpers;
 
 mod admin;
+mod admin_tags;
 mod attachments;
 mod auth;
 mod authorization;
@@ -20,6 +21,7 @@ mod demo;
 mod email;
 mod http;
 mod lifecycle;
+mod passwords;
 mod replies;
 mod seed;
 mod tenancy;
