@@ -395,7 +395,10 @@ pub async fn fetch_page(
         Sort::Oldest => " order by t.number asc",
         Sort::Priority => " order by t.priority_rank desc, t.updated_at desc, t.id desc",
     });
-    sql.push(" limit ").push_bind(PAGE_SIZE + 1);
+    // A literal, not a bind: with `limit $n` PostgreSQL cannot cost a reusable
+    // plan as an index walk, so it re-plans every request (~20 ms of planning
+    // for 0.6 ms of work at a million tickets, measured by bench/).
+    sql.push(format_args!(" limit {}", PAGE_SIZE + 1));
     let mut rows = sql
         .build_query_as::<ListRow>()
         .fetch_all(&mut *conn)
@@ -420,7 +423,7 @@ pub async fn count_capped(
     let mut sql = QueryBuilder::<Postgres>::new("select count(*) from (select 1 from tickets t");
     push_filters(&mut sql, tenant, viewer, query, options);
     sql.push(" limit ")
-        .push_bind(COUNT_CAP + 1)
+        .push(format_args!("{}", COUNT_CAP + 1))
         .push(") capped");
     sql.build_query_scalar::<i64>().fetch_one(conn).await
 }
