@@ -54,7 +54,7 @@ fn cards_for(role: Role) -> Vec<Card> {
         Role::Agent => vec![
             card(
                 "Your queue",
-                "Tickets assigned to you and to your groups, newest activity first.",
+                "Every ticket of the team, last updated first, with filters, sorts and search.",
             ),
             card(
                 "Replies and notes",
@@ -64,15 +64,15 @@ fn cards_for(role: Role) -> Vec<Card> {
         Role::Admin => vec![
             card(
                 "Your queue",
-                "Tickets assigned to you and to your groups, newest activity first.",
+                "Every ticket of the team, last updated first, with filters, sorts and search.",
             ),
             card(
                 "Settings",
-                "Statuses, priorities, categories, SLA targets, users and groups.",
+                "Statuses, priorities, types, categories, tags and the reopen window.",
             ),
             card(
-                "Analytics",
-                "Created and closed tickets, response times and closure rate.",
+                "Users and groups",
+                "Invite customers, agents and admins; group agents by the categories they cover.",
             ),
         ],
     }

@@ -90,7 +90,6 @@ fn nav_for(role: Role, base: &str, current_path: &str) -> Vec<NavItem> {
             items.push(("Queue", format!("{base}/tickets")));
             items.push(("New ticket", format!("{base}/tickets/new")));
             if role == Role::Admin {
-                items.push(("Analytics", format!("{base}/analytics")));
                 items.push(("Settings", format!("{base}/admin")));
             }
         }

@@ -28,7 +28,7 @@ async fn each_role_signs_in_and_sees_its_own_navigation() {
         (
             &acme.admin.email,
             "Admin",
-            vec!["Queue", "Settings", "Analytics"],
+            vec!["Queue", "Settings"],
             vec!["My tickets"],
         ),
     ];
