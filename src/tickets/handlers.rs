@@ -112,18 +112,19 @@ async fn count(
 }
 
 /// The condensed default list shown beside a ticket or form on wide screens.
+/// `options` are the tenant's lists the page loaded already (the statuses tell
+/// the count which tickets are closed).
 async fn side_list(
     tx: &mut TenantTx,
     user: &User,
     tenant: &Tenant,
     prefix: &str,
+    options: &TicketOptions,
     current: Option<i64>,
 ) -> Result<SideList, sqlx::Error> {
-    // The statuses tell the count which tickets are closed.
-    let options = TicketOptions::load(tx, user.tenant_id).await?;
     let query = ListQuery::default();
-    let page = list::fetch_page(tx, user.tenant_id, user, &query, &options).await?;
-    let (n, capped) = count(tx, user, &query, &options).await?;
+    let page = list::fetch_page(tx, user.tenant_id, user, &query, options).await?;
+    let (n, capped) = count(tx, user, &query, options).await?;
     let base = tenant.base_path();
     Ok(SideList {
         rows: page
@@ -514,7 +515,7 @@ async fn render_new(
         &state.config,
         form.errors.get(attachments::FIELD).cloned(),
     ));
-    let side = side_list(&mut tx, user, tenant, &prefix, None).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, &options, None).await?;
     tx.commit().await?;
     Ok(NewPage {
         chrome,
@@ -723,7 +724,7 @@ pub(crate) async fn detail_page(
     let following = repo::is_following(&mut tx, tenant.id, ticket.id, user.id).await?;
     let followers = repo::followers(&mut tx, tenant.id, ticket.id).await?;
     let settings = lifecycle::Settings::load(&mut tx, tenant.id).await?;
-    let side = side_list(&mut tx, user, tenant, &prefix, Some(number)).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, &options, Some(number)).await?;
     tx.commit().await?;
 
     let display = display_number(&prefix, number);
@@ -882,7 +883,7 @@ async fn render_edit(
         errors,
     )
     .await?;
-    let side = side_list(&mut tx, user, tenant, &prefix, Some(number)).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, &options, Some(number)).await?;
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(EditPage {
@@ -997,7 +998,8 @@ pub async fn activity(
     let ticket = load_visible(&mut tx, &user, number).await?;
     let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
     let events = events::list(&mut tx, tenant.id, ticket.id, user.role.is_staff()).await?;
-    let side = side_list(&mut tx, &user, &tenant, &prefix, Some(number)).await?;
+    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let side = side_list(&mut tx, &user, &tenant, &prefix, &options, Some(number)).await?;
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(ActivityPage {
