@@ -157,6 +157,7 @@ mod tests {
             slug: "acme".into(),
             name: "Acme".into(),
             is_demo: false,
+            ticket_prefix: "TKT-".into(),
         };
         let cases = [
             (None, "/acme/"),

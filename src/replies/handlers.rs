@@ -13,7 +13,6 @@ use crate::{
     tickets::{
         handlers::{CHOOSE_FILES_AGAIN, ReplyBoxInput, detail_page},
         model::display_number,
-        repo as ticket_repo,
     },
     web::{
         chrome::Chrome,
@@ -119,7 +118,7 @@ async fn edit_page(
     let (ticket, reply) =
         service::for_editing(&state.db, &state.clock, user, number, reply).await?;
     let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let prefix = ticket_repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let prefix = tenant.ticket_prefix.clone();
     let revisions = if user.role.is_staff() {
         repo::revisions(&mut tx, tenant.id, reply.id).await?
     } else {

@@ -7,6 +7,8 @@ pub struct Tenant {
     pub slug: String,
     pub name: String,
     pub is_demo: bool,
+    /// Shown before ticket numbers: `TKT-` in `TKT-000013`.
+    pub ticket_prefix: String,
 }
 
 impl Tenant {

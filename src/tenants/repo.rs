@@ -6,10 +6,12 @@ use crate::db::TenantId;
 use sqlx::{PgConnection, PgPool};
 
 pub async fn find_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Tenant>, sqlx::Error> {
-    sqlx::query_as::<_, Tenant>("select id, slug, name, is_demo from tenants where slug = $1")
-        .bind(slug)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as::<_, Tenant>(
+        "select id, slug, name, is_demo, ticket_prefix from tenants where slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn insert(
@@ -21,7 +23,7 @@ pub async fn insert(
 ) -> Result<Tenant, sqlx::Error> {
     sqlx::query_as::<_, Tenant>(
         "insert into tenants (id, slug, name, is_demo) values ($1, $2, $3, $4) \
-         returning id, slug, name, is_demo",
+         returning id, slug, name, is_demo, ticket_prefix",
     )
     .bind(id)
     .bind(slug)

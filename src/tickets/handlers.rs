@@ -147,7 +147,7 @@ pub async fn list(
 ) -> AppResult<Response> {
     let base = tenant.base_path();
     let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let prefix = tenant.ticket_prefix.clone();
 
     // A ticket number in the search box opens that ticket.
     if let Some(number) = parse_number(&prefix, &raw.q)
@@ -509,7 +509,7 @@ async fn render_new(
 ) -> AppResult<NewPage> {
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
-    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let prefix = tenant.ticket_prefix.clone();
     let mut form = form_view(&mut tx, user, tenant, &options, input, None, errors).await?;
     form.upload = Some(UploadField::new(
         &state.config,
@@ -717,7 +717,7 @@ pub(crate) async fn detail_page(
     let staff = user.role.is_staff();
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let ticket = load_visible(&mut tx, user, number).await?;
-    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let prefix = tenant.ticket_prefix.clone();
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
     let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
@@ -865,7 +865,7 @@ async fn render_edit(
             "This ticket is closed and can no longer be edited.".to_owned(),
         ));
     }
-    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let prefix = tenant.ticket_prefix.clone();
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let mut input = input.unwrap_or_else(|| TicketInput::from_ticket(&ticket, &options));
     if stale.is_some() {
@@ -996,7 +996,7 @@ pub async fn activity(
     let number = parse_path_number(&number)?;
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let ticket = load_visible(&mut tx, &user, number).await?;
-    let prefix = repo::ticket_prefix(&mut tx, tenant.id).await?;
+    let prefix = tenant.ticket_prefix.clone();
     let events = events::list(&mut tx, tenant.id, ticket.id, user.role.is_staff()).await?;
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let side = side_list(&mut tx, &user, &tenant, &prefix, &options, Some(number)).await?;
