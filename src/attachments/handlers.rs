@@ -19,11 +19,7 @@ pub async fn download(
     CurrentUser(user): CurrentUser,
     Path((_, number, id)): Path<(String, String, String)>,
 ) -> AppResult<Response> {
-    let number = number
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or(AppError::NotFound)?;
+    let number = crate::tickets::handlers::parse_path_number(&number)?;
     let id = uuid::Uuid::try_parse(&id)
         .map(AttachmentId)
         .map_err(|_| AppError::NotFound)?;

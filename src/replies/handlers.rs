@@ -11,7 +11,7 @@ use crate::{
     state::AppState,
     tenants::Tenant,
     tickets::{
-        handlers::{CHOOSE_FILES_AGAIN, ReplyBoxInput, detail_page},
+        handlers::{CHOOSE_FILES_AGAIN, ReplyBoxInput, detail_page, parse_path_number},
         model::display_number,
     },
     web::{
@@ -26,13 +26,6 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-
-fn parse_number(raw: &str) -> AppResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or(AppError::NotFound)
-}
 
 fn parse_reply(raw: &str) -> AppResult<ReplyId> {
     uuid::Uuid::try_parse(raw)
@@ -52,7 +45,7 @@ pub async fn create(
         refusal,
     }: Submission,
 ) -> AppResult<Response> {
-    let number = parse_number(&number)?;
+    let number = parse_path_number(&number)?;
     let internal = fields.get("internal") == "1" || fields.get("internal") == "on";
     let action = ReplyAction::parse(fields.get("action"));
     let body = fields.get("body");
@@ -158,7 +151,7 @@ pub async fn edit_form(
     chrome: Chrome,
     Path((_, number, reply)): Path<(String, String, String)>,
 ) -> AppResult<EditReplyPage> {
-    let (number, reply) = (parse_number(&number)?, parse_reply(&reply)?);
+    let (number, reply) = (parse_path_number(&number)?, parse_reply(&reply)?);
     edit_page(&state, &user, &tenant, chrome, number, reply, None)
         .await
         .map_err(|error| match error {
@@ -175,7 +168,7 @@ pub async fn update(
     Path((_, number, reply)): Path<(String, String, String)>,
     fields: Fields,
 ) -> AppResult<Response> {
-    let (number, reply) = (parse_number(&number)?, parse_reply(&reply)?);
+    let (number, reply) = (parse_path_number(&number)?, parse_reply(&reply)?);
     let body = fields.get("body");
     match service::edit(&state.db, &state.clock, &user, number, reply, body).await {
         Ok(()) => Ok(Redirect::to(&format!(
@@ -211,7 +204,7 @@ pub async fn delete(
     tenant: Tenant,
     Path((_, number, reply)): Path<(String, String, String)>,
 ) -> AppResult<Redirect> {
-    let (number, reply) = (parse_number(&number)?, parse_reply(&reply)?);
+    let (number, reply) = (parse_path_number(&number)?, parse_reply(&reply)?);
     service::delete(&state.db, &state.clock, &user, number, reply)
         .await
         .map_err(|error| match error {

@@ -36,7 +36,8 @@ use axum::{
 };
 use time::OffsetDateTime;
 
-fn parse_path_number(raw: &str) -> AppResult<i64> {
+/// The `{number}` path segment; anything but a positive number is a 404.
+pub(crate) fn parse_path_number(raw: &str) -> AppResult<i64> {
     raw.parse::<i64>()
         .ok()
         .filter(|n| *n > 0)
