@@ -54,14 +54,25 @@ pub async fn ensure(db: &Db) -> anyhow::Result<Tenant> {
     let tenant = match tenants::repo::find_by_slug(db.pool(), TENANT_SLUG).await? {
         Some(tenant) => tenant,
         None => {
-            tenants::service::create_tenant(
+            let tenant = tenants::service::create_tenant(
                 db,
                 TENANT_SLUG,
                 "Demo Support",
                 account(ACCOUNTS[0])?,
                 true,
             )
-            .await?
+            .await?;
+            // The demo shows the public form too (/demo/submit); set once, so an
+            // admin who switches it off keeps it off across restarts.
+            let mut tx = db.tenant_tx(tenant.id).await?;
+            sqlx::query(
+                "update tenant_settings set guest_submission_enabled = true where tenant_id = $1",
+            )
+            .bind(tenant.id)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            tenant
         }
     };
     let mut cast = Vec::with_capacity(ACCOUNTS.len() + CUSTOMERS.len());

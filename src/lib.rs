@@ -20,6 +20,7 @@ pub mod db;
 pub mod demo;
 pub mod email;
 pub mod error;
+pub mod guests;
 pub mod home;
 pub mod jobs;
 pub mod local_pg;

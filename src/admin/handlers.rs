@@ -1026,3 +1026,74 @@ pub async fn audit(
         chrome,
     })
 }
+
+// ---- guests ----
+
+fn guests_page(
+    chrome: Chrome,
+    tenant: &Tenant,
+    enabled: bool,
+    input: service::GuestSettingsInput,
+    errors: service::FieldErrors,
+) -> GuestsPage {
+    let base = tenant.base_path();
+    GuestsPage {
+        chrome,
+        nav: nav(&base, "guests"),
+        action: format!("{base}/admin/guests"),
+        general_href: format!("{base}/admin/general"),
+        submit_href: format!("{base}/submit"),
+        enabled,
+        input,
+        errors,
+    }
+}
+
+pub async fn guests(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+) -> AppResult<GuestsPage> {
+    let settings = crate::guests::service::settings(&state.db, &tenant).await?;
+    Ok(guests_page(
+        chrome,
+        &tenant,
+        settings.guest_submission_enabled,
+        service::GuestSettingsInput::from_settings(&settings),
+        Default::default(),
+    ))
+}
+
+pub async fn save_guests(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let input = service::GuestSettingsInput {
+        show_type: fields.has("show_type"),
+        show_priority: fields.has("show_priority"),
+        hourly_limit: fields.get("hourly_limit").to_owned(),
+        daily_open_tickets: fields.get("daily_open_tickets").to_owned(),
+    };
+    match service::save_guest_settings(ctx(&state, &admin), &input).await {
+        Ok(()) => Ok(
+            Redirect::to(&format!("{}/admin/guests?notice=saved", tenant.base_path()))
+                .into_response(),
+        ),
+        Err(AdminError::Invalid(errors)) => {
+            let enabled = crate::guests::service::settings(&state.db, &tenant)
+                .await?
+                .guest_submission_enabled;
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                guests_page(chrome, &tenant, enabled, input, errors),
+            )
+                .into_response())
+        }
+        Err(AdminError::Refused(message)) => Err(AppError::Conflict(message)),
+        Err(AdminError::App(error)) => Err(error),
+    }
+}

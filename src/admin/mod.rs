@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
             get(handlers::general).post(handlers::save_general),
         )
         .route(
+            "/{tenant}/admin/guests",
+            get(handlers::guests).post(handlers::save_guests),
+        )
+        .route(
             "/{tenant}/admin/statuses",
             get(handlers::statuses).post(handlers::add_status),
         )

@@ -2,7 +2,7 @@
 //! `tenant_id` filters say so to the reader, row-level security enforces it.
 
 use crate::{
-    auth::model::Role,
+    auth::model::{Role, User},
     db::{TenantId, UserId},
     tickets::model::{CategoryId, GroupId, PriorityId, StatusCategory, StatusId, TypeId},
 };
@@ -670,6 +670,29 @@ pub async fn find_user_for_update(
     .bind(tenant)
     .bind(id)
     .fetch_optional(conn)
+    .await
+}
+
+/// Gives a contact a name and role of its own (see `service::users`).
+pub async fn adopt_contact(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+    name: &str,
+    role: Role,
+    now: OffsetDateTime,
+) -> Result<User, sqlx::Error> {
+    sqlx::query_as::<_, User>(
+        "update users set name = $3, role = $4, updated_at = $5 \
+          where tenant_id = $1 and id = $2 \
+          returning tenant_id, id, email, name, role, timezone, active",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(name)
+    .bind(role)
+    .bind(now)
+    .fetch_one(conn)
     .await
 }
 

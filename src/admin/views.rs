@@ -60,7 +60,7 @@ pub struct NavLink {
     pub text: &'static str,
 }
 
-pub const SECTIONS: [(&str, &str, &str); 9] = [
+pub const SECTIONS: [(&str, &str, &str); 10] = [
     (
         "General",
         "general",
@@ -96,6 +96,11 @@ pub const SECTIONS: [(&str, &str, &str); 9] = [
         "Groups",
         "groups",
         "Teams of agents, their members and their scope.",
+    ),
+    (
+        "Guests",
+        "guests",
+        "The public submission form: what guests choose, and limits against abuse.",
     ),
     (
         "Audit log",
@@ -408,4 +413,24 @@ pub struct AuditPage {
     pub rows: Vec<AuditRowView>,
     pub next_href: Option<String>,
     pub first_href: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/guests.html")]
+pub struct GuestsPage {
+    pub chrome: Chrome,
+    pub nav: Vec<NavLink>,
+    pub action: String,
+    pub general_href: String,
+    pub submit_href: String,
+    /// Switched on the general page.
+    pub enabled: bool,
+    pub input: super::service::GuestSettingsInput,
+    pub errors: FieldErrors,
+}
+
+impl GuestsPage {
+    pub fn error(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
 }

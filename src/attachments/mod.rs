@@ -20,7 +20,7 @@
 //! row never committed, an admin allow-list of formats, thumbnails, range
 //! requests and "attached …" activity events.
 
-mod handlers;
+pub(crate) mod handlers;
 pub mod repo;
 pub mod service;
 pub mod storage;

@@ -30,24 +30,34 @@ pub struct LoginForm {
     password: String,
 }
 
+/// The public submission form, when the tenant takes guest requests.
+async fn guest_submit_href(state: &AppState, tenant: &Tenant) -> AppResult<Option<String>> {
+    let settings = crate::guests::service::settings(&state.db, tenant).await?;
+    Ok(settings
+        .guest_submission_enabled
+        .then(|| format!("{}/submit", tenant.base_path())))
+}
+
 pub async fn login_page(
+    State(state): State<AppState>,
     tenant: Tenant,
     chrome: Chrome,
     user: Option<CurrentUser>,
     Query(return_to): Query<ReturnTo>,
-) -> Response {
+) -> AppResult<Response> {
     let next = safe_next(&tenant, return_to.next.as_deref());
     if user.is_some() {
-        return Redirect::to(&next).into_response();
+        return Ok(Redirect::to(&next).into_response());
     }
-    LoginPage {
+    Ok(LoginPage {
         chrome,
         action: login_action(&tenant, &next),
         email: String::new(),
         form_error: None,
         forgot_href: forgot_href(&tenant),
+        submit_href: guest_submit_href(&state, &tenant).await?,
     }
-    .into_response()
+    .into_response())
 }
 
 pub async fn login(
@@ -94,6 +104,7 @@ pub async fn login(
         email: form.email,
         form_error: Some(message),
         forgot_href: forgot_href(&tenant),
+        submit_href: guest_submit_href(&state, &tenant).await?,
     };
     let mut response = (status, page).into_response();
     if let Some(secs) = retry_after

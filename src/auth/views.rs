@@ -13,4 +13,6 @@ pub struct LoginPage {
     pub form_error: Option<String>,
     /// The "Forgot your password?" page.
     pub forgot_href: String,
+    /// "No account? Submit a request": set when the tenant takes guest requests.
+    pub submit_href: Option<String>,
 }

@@ -54,6 +54,8 @@ pub struct Recipient {
     pub name: String,
     pub staff: bool,
     pub active: bool,
+    /// A contact without a password: their links are access links (see `guests`).
+    pub guest: bool,
 }
 
 /// The rule every message obeys: active, not the actor, and an internal note
@@ -80,7 +82,8 @@ async fn ticket_facts(tx: &mut TenantTx, ticket: TicketId) -> Result<TicketFacts
 async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as::<_, Recipient>(
-        "select id, email, name, role in ('agent', 'admin') as staff, active \
+        "select id, email, name, role in ('agent', 'admin') as staff, active, \
+                role = 'customer' and password_hash is null as guest \
            from users where tenant_id = $1 and id = $2",
     )
     .bind(tenant)
@@ -92,7 +95,8 @@ async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::
 async fn followers(tx: &mut TenantTx, ticket: Uuid) -> Result<Vec<Recipient>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as::<_, Recipient>(
-        "select u.id, u.email, u.name, u.role in ('agent', 'admin') as staff, u.active \
+        "select u.id, u.email, u.name, u.role in ('agent', 'admin') as staff, u.active, \
+                u.role = 'customer' and u.password_hash is null as guest \
            from ticket_followers f \
            join users u on u.tenant_id = f.tenant_id and u.id = f.user_id \
           where f.tenant_id = $1 and f.ticket_id = $2 \
@@ -133,7 +137,7 @@ async fn enqueue(
         by_recipient: draft.actor.id == to.id,
         number,
         ticket_subject: clean(&facts.subject),
-        link: format!("{ORIGIN_MARK}/{}/tickets/{}", facts.slug, facts.number),
+        link: format!("{ORIGIN_MARK}{}", ticket_path(tx, now, facts, to).await?),
         body_html: markdown::render(&body),
         body_text: body,
         changes: draft.changes.clone(),
@@ -166,6 +170,21 @@ async fn enqueue(
     )
     .await?;
     Ok(())
+}
+
+/// Where a message's link leads: the ticket page, or for a guest requester (no
+/// password to sign in with) a fresh access link that opens it.
+async fn ticket_path(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    facts: &TicketFacts,
+    to: &Recipient,
+) -> Result<String, sqlx::Error> {
+    if to.guest && to.id == facts.requester_id {
+        let token = crate::guests::service::issue_link(tx, now, TicketId(facts.id), to.id).await?;
+        return Ok(crate::guests::service::access_path(&facts.slug, &token));
+    }
+    Ok(format!("/{}/tickets/{}", facts.slug, facts.number))
 }
 
 /// A new ticket: the requester's confirmation, and the assignee's notice.
@@ -220,6 +239,7 @@ pub async fn ticket_created(
             name: format!("{} team", facts.tenant_name),
             staff: true,
             active: true,
+            guest: false,
         };
         let draft = Draft {
             kind: Kind::TicketCreated,
@@ -429,6 +449,7 @@ mod tests {
             name: "X".into(),
             staff,
             active,
+            guest: false,
         };
         // (recipient, internal, receives)
         let cases = [

@@ -356,7 +356,7 @@ fn input_from(fields: &Fields) -> TicketInput {
 }
 
 /// The chosen category path as ids, top level first (dropping anything unparseable).
-fn chosen_categories(input: &TicketInput, options: &TicketOptions) -> Vec<CategoryId> {
+pub(crate) fn chosen_categories(input: &TicketInput, options: &TicketOptions) -> Vec<CategoryId> {
     let ids: Vec<CategoryId> = input
         .category_path
         .iter()
@@ -726,6 +726,11 @@ pub(crate) async fn detail_page(
     let followers = repo::followers(&mut tx, tenant.id, ticket.id).await?;
     let settings = lifecycle::Settings::load(&mut tx, tenant.id).await?;
     let side = side_list(&mut tx, user, tenant, &prefix, &options, Some(number)).await?;
+    let guest_links = if staff {
+        crate::guests::service::live_links(&mut tx, ticket.id).await?
+    } else {
+        0
+    };
     tx.commit().await?;
 
     let display = display_number(&prefix, number);
@@ -810,6 +815,7 @@ pub(crate) async fn detail_page(
         staff,
         following,
         follow_action: format!("{href}/follow"),
+        guest_links,
         followers: followers
             .iter()
             .map(|f| f.name.as_str())

@@ -18,7 +18,7 @@ pub mod model;
 pub mod options;
 pub mod repo;
 pub mod service;
-mod views;
+pub(crate) mod views;
 
 use crate::{auth::model::User, error::AppError, state::AppState};
 use axum::{

@@ -177,6 +177,12 @@ fn check_common(
     })
 }
 
+/// Checks a new ticket's fields into `errors` without saving, so a caller with
+/// errors of its own (the guest form's email) shows them all at once.
+pub fn check_input(input: &TicketInput, options: &TicketOptions, errors: &mut FieldErrors) {
+    let _ = check_common(input, options, None, errors);
+}
+
 /// The chosen category must exist in this tenant, and each chosen level must be
 /// the parent of the next.
 fn check_category_path(
@@ -364,22 +370,37 @@ pub async fn create_with_files(
     input: TicketInput,
     files: &[crate::attachments::StoredFile],
 ) -> Result<Created, SaveError> {
+    let mut tx = db.tenant_tx(actor.tenant_id).await?;
+    let created = create_in(&mut tx, clock.now(), actor, input, files).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Creates a ticket inside the caller's transaction (guest submission adds the
+/// contact and the access link to the same one). The actor is the requester
+/// unless they are staff.
+pub async fn create_in(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    actor: &User,
+    input: TicketInput,
+    files: &[crate::attachments::StoredFile],
+) -> Result<Created, SaveError> {
     let tenant = actor.tenant_id;
-    let mut tx = db.tenant_tx(tenant).await?;
-    let options = TicketOptions::load(&mut tx, tenant).await?;
+    let options = TicketOptions::load(tx, tenant).await?;
     let mut errors = FieldErrors::new();
     let checked = check_common(&input, &options, None, &mut errors);
 
     let staff = actor.role.is_staff();
     let requester = if staff {
-        resolve_requester(&mut tx, actor, &input.requester, &mut errors).await?
+        resolve_requester(tx, actor, &input.requester, &mut errors).await?
     } else {
         Some(actor.clone())
     };
     let (assignee, group) = if staff {
         (
-            resolve_assignee(&mut tx, &input.assignee, &mut errors).await?,
-            resolve_group(&mut tx, &input.group, &mut errors).await?,
+            resolve_assignee(tx, &input.assignee, &mut errors).await?,
+            resolve_group(tx, &input.group, &mut errors).await?,
         )
     } else {
         (None, None)
@@ -393,12 +414,11 @@ pub async fn create_with_files(
     // Customers' tags are not theirs to set.
     let tags = if staff { checked.tags } else { Vec::new() };
 
-    let now = clock.now();
     let id = TicketId::generate();
     // Taken last: the counter row stays locked until commit.
-    let number = repo::take_number(&mut tx, tenant).await?;
+    let number = repo::take_number(tx, tenant).await?;
     repo::insert(
-        &mut tx,
+        tx,
         tenant,
         repo::NewTicketRow {
             id,
@@ -420,7 +440,7 @@ pub async fn create_with_files(
     )
     .await?;
     events::record(
-        &mut tx,
+        tx,
         tenant,
         NewEvent::new(id, actor.id, EventKind::Created),
         now,
@@ -432,14 +452,13 @@ pub async fn create_with_files(
         uploader: actor.id,
         internal: false,
     };
-    crate::attachments::repo::insert_all(&mut tx, tenant, owner, files, now).await?;
-    repo::add_follower(&mut tx, tenant, id, requester.id, now).await?;
+    crate::attachments::repo::insert_all(tx, tenant, owner, files, now).await?;
+    repo::add_follower(tx, tenant, id, requester.id, now).await?;
     if let Some(assignee) = assignee {
-        repo::add_follower(&mut tx, tenant, id, assignee, now).await?;
+        repo::add_follower(tx, tenant, id, assignee, now).await?;
     }
-    let prefix = repo::ticket_prefix(&mut tx, tenant).await?;
-    crate::email::notify::ticket_created(&mut tx, now, actor, id).await?;
-    tx.commit().await?;
+    let prefix = repo::ticket_prefix(tx, tenant).await?;
+    crate::email::notify::ticket_created(tx, now, actor, id).await?;
     Ok(Created {
         number,
         display_number: super::model::display_number(&prefix, number),

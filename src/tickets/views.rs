@@ -276,6 +276,8 @@ pub struct DetailPage {
     pub attachments: Vec<AttachmentView>,
     pub staff: bool,
     pub following: bool,
+    /// Staff: access links of a guest requester that still work.
+    pub guest_links: i64,
     pub follow_action: String,
     pub followers: String,
     pub can_edit: bool,

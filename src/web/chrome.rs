@@ -68,6 +68,14 @@ impl Notice {
                 "If an account exists for that address, we sent a link to choose a new password. It works once, for 1 hour.",
             ),
             "password_set" => ("success", "Your password is set. Sign in with it."),
+            "guest_links_sent" => (
+                "info",
+                "If that address has open requests here, we emailed it a new link to each.",
+            ),
+            "guest_links_revoked" => (
+                "success",
+                "The guest access links of this ticket no longer work.",
+            ),
             _ => return None,
         };
         Some(Notice {

@@ -67,6 +67,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::tickets::routes())
         .merge(crate::replies::routes())
         .merge(crate::attachments::routes())
+        .merge(crate::guests::routes())
         .merge(crate::admin::routes())
         .merge(extra)
         .route_layer(middleware::from_fn_with_state(
@@ -122,11 +123,12 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
                         .get::<RequestId>()
                         .and_then(|id| id.header_value().to_str().ok())
                         .unwrap_or_default();
-                    // The path only: query strings may carry tokens.
+                    // The path only (query strings may carry tokens), and
+                    // access-link tokens cut out of it.
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
-                        path = %request.uri().path(),
+                        path = %crate::guests::redact_token(request.uri().path()),
                         request_id,
                         tenant = tracing::field::Empty,
                     )

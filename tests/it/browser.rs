@@ -67,6 +67,8 @@ async fn the_browser_suite_passes_against_a_real_server() {
         .env("BASE_URL", &base_url)
         .env("SCREENSHOT_DIR", &screenshots)
         .env("CHROME_BIN", &chrome)
+        // Where the demo's mail lands (.eml files), for the guest flow's link.
+        .env("DATA_DIR", &server.data_dir)
         .env_remove("NO_COLOR")
         .env("FORCE_COLOR", "0");
     let started = Instant::now();

@@ -19,6 +19,7 @@ mod cli;
 mod config;
 mod demo;
 mod email;
+mod guests;
 mod http;
 mod lifecycle;
 mod passwords;

@@ -41,15 +41,20 @@ pub async fn create_user(ctx: Ctx<'_>, input: NewUserInput) -> AdminResult<()> {
     };
     let user = NewUser::new(&email, Some(name), role, password).map_err(|e| invalid("email", e))?;
     let mut tx = ctx.begin().await?;
-    let created = auth::service::create_user_in(&mut tx, user)
-        .await
-        .map_err(|e| match e {
-            auth::service::CreateUserError::EmailTaken(_) => {
-                invalid("email", "A user with this email exists already.")
-            }
-            auth::service::CreateUserError::Database(e) => e.into(),
-            auth::service::CreateUserError::Internal(e) => e.into(),
-        })?;
+    let created = match auth::repo::find_credentials(&mut tx, ctx.tenant(), &user.email).await? {
+        Some((contact, None)) if contact.role == Role::Customer => {
+            adopt_contact(&mut tx, ctx, &contact, user).await?
+        }
+        _ => auth::service::create_user_in(&mut tx, user)
+            .await
+            .map_err(|e| match e {
+                auth::service::CreateUserError::EmailTaken(_) => {
+                    invalid("email", "A user with this email exists already.")
+                }
+                auth::service::CreateUserError::Database(e) => e.into(),
+                auth::service::CreateUserError::Internal(e) => e.into(),
+            })?,
+    };
     if invite {
         passwords::service::issue_in(
             &mut tx,
@@ -73,6 +78,31 @@ pub async fn create_user(ctx: Ctx<'_>, input: NewUserInput) -> AdminResult<()> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A contact (a guest, or someone staff opened tickets for) becomes an account:
+/// the same row, so the tickets they filed before are theirs when they sign in.
+async fn adopt_contact(
+    tx: &mut TenantTx,
+    ctx: Ctx<'_>,
+    contact: &User,
+    account: NewUser,
+) -> AdminResult<User> {
+    let adopted = repo::adopt_contact(
+        tx,
+        ctx.tenant(),
+        contact.id,
+        &account.name,
+        account.role,
+        ctx.clock.now(),
+    )
+    .await?;
+    if let Some(password) = account.password {
+        let hash = auth::password::hash(password).await?;
+        passwords::repo::set_password_hash(tx, ctx.tenant(), contact.id, &hash, ctx.clock.now())
+            .await?;
+    }
+    Ok(adopted)
 }
 
 async fn load_user(tx: &mut TenantTx, ctx: Ctx<'_>, id: &str) -> AdminResult<repo::UserRow> {
