@@ -22,6 +22,7 @@ mod email;
 mod http;
 mod lifecycle;
 mod passwords;
+mod queue;
 mod replies;
 mod seed;
 mod tenancy;
