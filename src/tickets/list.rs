@@ -130,6 +130,9 @@ pub struct Scope {
     pub groups: Vec<uuid::Uuid>,
     /// The groups' categories with their descendants.
     pub categories: Vec<uuid::Uuid>,
+    /// One of the groups has no scope, which means every category (the admin
+    /// groups page says so): every unassigned ticket is in the queue.
+    pub every_category: bool,
 }
 
 /// The scope of `viewer`'s queue; `None` when they are in no group (then the
@@ -150,22 +153,29 @@ pub async fn load_scope(
     if groups.is_empty() {
         return Ok(None);
     }
-    let roots: Vec<uuid::Uuid> = sqlx::query_scalar(
-        "select distinct category_id from group_categories \
+    let scoped: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "select group_id, category_id from group_categories \
           where tenant_id = $1 and group_id = any($2)",
     )
     .bind(tenant)
     .bind(&groups)
     .fetch_all(&mut *conn)
     .await?;
+    let every_category = groups
+        .iter()
+        .any(|group| !scoped.iter().any(|(g, _)| g == group));
+    let roots = scoped.into_iter().map(|(_, category)| category);
     let mut categories: Vec<uuid::Uuid> = roots
-        .into_iter()
         .flat_map(|root| options.category_and_descendants(CategoryId(root)))
         .map(|id| id.0)
         .collect();
     categories.sort();
     categories.dedup();
-    Ok(Some(Scope { groups, categories }))
+    Ok(Some(Scope {
+        groups,
+        categories,
+        every_category,
+    }))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -429,14 +439,19 @@ fn push_filters<'a>(
     }
     if let Some(scope) = &query.scope {
         // Each branch has its index: tickets_assignee_idx, tickets_group_idx,
-        // tickets_unassigned_category_idx.
+        // tickets_unassigned_category_idx (tickets_unassigned_idx).
         sql.push(" and (t.assignee_id = ")
             .push_bind(viewer.id)
             .push(" or t.group_id = any(")
             .push_bind(&scope.groups)
-            .push(") or (t.assignee_id is null and t.category_id = any(")
-            .push_bind(&scope.categories)
-            .push(")))");
+            .push(")");
+        if scope.every_category {
+            sql.push(" or t.assignee_id is null)");
+        } else {
+            sql.push(" or (t.assignee_id is null and t.category_id = any(")
+                .push_bind(&scope.categories)
+                .push(")))");
+        }
     }
     match query.quick {
         Some(Quick::MyTickets) => {

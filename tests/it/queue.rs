@@ -778,3 +778,67 @@ async fn two_concurrent_creates_do_not_go_to_the_same_agent() {
         assert_ne!(a, b, "{mode}: both tickets went to one agent");
     }
 }
+
+#[tokio::test]
+async fn a_group_without_scope_puts_every_unassigned_ticket_in_its_members_queue() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let tenant = acme.tenant.id;
+    let other = add_user(&app, tenant, "olaf@acme.test", "Olaf Agent", Role::Agent).await;
+    group(&app, tenant, "Everyone", &[&acme.agent], &[]).await;
+    let admin = &acme.admin;
+    create_direct(
+        &app,
+        admin,
+        in_category(&app, tenant, "Billing one", "Billing").await,
+    )
+    .await;
+    create_direct(&app, admin, subject("No category")).await;
+    let mut input = subject("Olaf's");
+    input.assignee = other.id.to_string();
+    create_direct(&app, admin, input).await;
+
+    sign_in_as(&mut app, "acme", &acme.agent.email).await;
+    assert_eq!(listed_at(&mut app, "/acme/tickets").await, [2, 1]);
+}
+
+#[tokio::test]
+async fn an_admin_turns_on_auto_assignment_for_a_group_on_the_groups_page() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let tenant = acme.tenant.id;
+    let group_id = group(&app, tenant, "Support", &[&acme.agent], &[]).await;
+    sign_in_as(&mut app, "acme", &acme.admin.email).await;
+    let page = app.get("/acme/admin/groups").await;
+    assert!(page.body.contains("Auto-assignment"));
+    let id = group_id.to_string();
+    app.post_form(
+        "/acme/admin/groups/auto-assign",
+        &[("id", &id), ("auto_assign", "round_robin")],
+    )
+    .await
+    .assert_redirect_to("/acme/admin/groups?notice=saved");
+    let page = app.get("/acme/admin/groups").await;
+    assert!(
+        page.body
+            .contains("<option value=\"round_robin\" selected>Round-robin</option>"),
+        "{}",
+        page.body
+    );
+    let input = TicketInput {
+        group: id.clone(),
+        ..subject("Auto")
+    };
+    let number = create_direct(&app, &acme.admin, input).await;
+    assert_eq!(
+        assignee_of(&app, tenant, number).await,
+        Some(acme.agent.id.0)
+    );
+    let bad = app
+        .post_form(
+            "/acme/admin/groups/auto-assign",
+            &[("id", &id), ("auto_assign", "random")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
