@@ -214,6 +214,10 @@ pub(crate) async fn list_page(
     tx.commit().await?;
 
     let raw_query = raw_query.as_deref();
+    let pairs: Vec<(String, String)> = raw_query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let shown = Shown::from_query(&pairs, user.role.is_staff());
     let sidebar = super::queue_handlers::sidebar(
         &base,
         raw_query,
@@ -345,6 +349,8 @@ pub(crate) async fn list_page(
         save_view_action: format!("{base}/views"),
         away: availability == Some(assignment::Availability::Away),
         admin: user.role == auth::model::Role::Admin,
+        columns: shown.choices(user.role.is_staff()),
+        shown,
         availability_action: format!("{base}/availability"),
         current_query: saved_views::clean_query(raw_query.unwrap_or_default()),
         bulk: user

@@ -95,6 +95,71 @@ pub struct SideList {
     pub list_href: String,
 }
 
+/// The list's optional columns; number and subject always show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub type_name: bool,
+    pub status: bool,
+    pub priority: bool,
+    pub requester: bool,
+    pub assignee: bool,
+    pub created: bool,
+    pub last_reply: bool,
+}
+
+/// A column's checkbox in the filter form.
+pub struct ColumnChoice {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub shown: bool,
+}
+
+impl Shown {
+    const KEYS: [(&'static str, &'static str); 7] = [
+        ("type", "Type"),
+        ("status", "Status"),
+        ("priority", "Priority"),
+        ("requester", "Created By"),
+        ("assignee", "Assignee"),
+        ("created", "Created At"),
+        ("last_reply", "Last Reply"),
+    ];
+
+    /// From the query's `col` values when the form said which (`cols=1`);
+    /// else every column. Customers have no assignee column.
+    pub fn from_query(pairs: &[(String, String)], staff: bool) -> Self {
+        let chosen = pairs.iter().any(|(k, v)| k == "cols" && v == "1");
+        let on = |key: &str| !chosen || pairs.iter().any(|(k, v)| k == "col" && v == key);
+        Self {
+            type_name: on("type"),
+            status: on("status"),
+            priority: on("priority"),
+            requester: on("requester"),
+            assignee: staff && on("assignee"),
+            created: on("created"),
+            last_reply: on("last_reply"),
+        }
+    }
+
+    pub fn choices(self, staff: bool) -> Vec<ColumnChoice> {
+        let flags = [
+            self.type_name,
+            self.status,
+            self.priority,
+            self.requester,
+            self.assignee,
+            self.created,
+            self.last_reply,
+        ];
+        Self::KEYS
+            .iter()
+            .zip(flags)
+            .filter(|((key, _), _)| staff || *key != "assignee")
+            .map(|((key, label), shown)| ColumnChoice { key, label, shown })
+            .collect()
+    }
+}
+
 /// A link of the list's sidebar (queues, quick filters, saved views).
 pub struct SideLink {
     pub label: String,
@@ -132,6 +197,8 @@ pub struct ListPage {
     pub availability_action: String,
     /// Admins may share a view.
     pub admin: bool,
+    pub shown: Shown,
+    pub columns: Vec<ColumnChoice>,
     pub bulk: Option<BulkBar>,
     pub rows: Vec<RowView>,
     pub showing: String,

@@ -842,3 +842,33 @@ async fn an_admin_turns_on_auto_assignment_for_a_group_on_the_groups_page() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_saved_view_keeps_the_chosen_columns() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    create_direct(&app, &acme.customer, subject("One")).await;
+    sign_in_as(&mut app, "acme", &acme.agent.email).await;
+    let all = app.get("/acme/tickets").await;
+    assert!(all.body.contains("<th scope=\"col\">Priority</th>"));
+    let narrow = app
+        .get("/acme/tickets?cols=1&col=status&col=assignee")
+        .await;
+    assert!(narrow.body.contains("<th scope=\"col\">Status</th>"));
+    assert!(narrow.body.contains("<th scope=\"col\">Assignee</th>"));
+    assert!(!narrow.body.contains("<th scope=\"col\">Priority</th>"));
+    assert!(!narrow.body.contains("<th scope=\"col\">Created By</th>"));
+    assert_eq!(listed(&narrow.body), [1]);
+    let saved = app
+        .post_form(
+            "/acme/views",
+            &[
+                ("name", "Narrow"),
+                ("query", "cols=1&col=status&col=assignee"),
+            ],
+        )
+        .await;
+    let page = app.get(saved.location().unwrap()).await;
+    assert!(page.body.contains("<th scope=\"col\">Status</th>"));
+    assert!(!page.body.contains("<th scope=\"col\">Priority</th>"));
+}
