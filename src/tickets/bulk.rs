@@ -132,10 +132,12 @@ pub async fn apply(
                     .join(", ");
             }
         }
-        // A blank choice would mean "keep" to the edit rule: refuse it here.
+        // A blank choice would mean "keep" (or, for the assignee, "nobody") to
+        // the edit rule: refuse it here; unassigning is the explicit "unassigned".
         let blank = match action {
             BulkAction::Status { status, .. } => status.trim().is_empty(),
             BulkAction::Priority { priority } => priority.trim().is_empty(),
+            BulkAction::Assign { assignee } => assignee.trim().is_empty(),
             _ => false,
         };
         if blank {

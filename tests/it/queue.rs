@@ -488,9 +488,20 @@ async fn bulk_assign_priority_tags_and_follow_apply_to_every_selected_ticket() {
         count(&app, "select count(*) from ticket_followers f join tickets t on t.id = f.ticket_id join users u on u.id = f.user_id where u.email = 'agent@acme.test'").await,
         3
     );
-    // A bad tag is refused before anything changes.
+    // A bad tag, or Assign with no agent chosen, is refused; "unassigned" unassigns.
     let refused = bulk(&mut app, &[1], &[("action", "add_tag"), ("tag", "")]).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = bulk(&mut app, &[1], &[("action", "assign"), ("assignee", "")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(assignee_of(&app, tenant, 1).await, Some(acme.agent.id.0));
+    bulk(
+        &mut app,
+        &[1],
+        &[("action", "assign"), ("assignee", "unassigned")],
+    )
+    .await
+    .assert_done();
+    assert_eq!(assignee_of(&app, tenant, 1).await, None);
 }
 
 /// The id in a `?view=` link of the page.
