@@ -983,18 +983,15 @@ pub async fn assign(
         Err(SaveError::Stale { .. }) => Some("The ticket changed: try again.".to_owned()),
         Err(SaveError::App(error)) => return Err(error),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
     if headers.contains_key("hx-request") {
         let mut tx = state.db.tenant_tx(tenant.id).await?;
         let ticket = load_visible(&mut tx, &user, number).await?;
         let panel =
             assignment_panel(&mut tx, &user, &tenant, &ticket, &chrome.csrf_token, error).await?;
         tx.commit().await?;
-        return Ok((status, AssignmentPartial { panel }).into_response());
+        // 200 even with an error: htmx swaps only successful answers, and the
+        // panel carries the error next to the field.
+        return Ok(AssignmentPartial { panel }.into_response());
     }
     match error {
         None => Ok(Redirect::to(&format!(
@@ -1017,7 +1014,7 @@ pub async fn assign(
                 "",
             )
             .await?;
-            Ok((status, page).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
 }

@@ -157,6 +157,30 @@ async fn assign_to_me_swaps_the_panel_with_htmx_and_the_assignee_follows() {
         "{}",
         activity.body
     );
+    // A refused choice comes back in the panel (200, so htmx swaps it in).
+    let token = app.csrf_token().unwrap().to_owned();
+    let body =
+        serde_urlencoded::to_string([("assignee", "nobody"), ("csrf_token", &token)]).unwrap();
+    let refused = app
+        .request(
+            Method::POST,
+            "/acme/tickets/1/assign",
+            Some(body),
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("hx-request", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::OK);
+    assert!(
+        refused
+            .body
+            .contains("id=\"assignment-error\" role=\"alert\">Choose one of the listed agents."),
+        "{}",
+        refused.body
+    );
+    assert_eq!(assignee_of(&app, tenant, 1).await, Some(acme.agent.id.0));
     // Nobody is told of assigning oneself.
     assert_eq!(
         count(
