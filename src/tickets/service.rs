@@ -340,6 +340,19 @@ async fn user_name(tx: &mut TenantTx, id: Option<UserId>) -> Result<String, sqlx
     })
 }
 
+/// A group's name for the activity log ("None" for none).
+async fn group_name(tx: &mut TenantTx, id: Option<GroupId>) -> Result<String, sqlx::Error> {
+    let Some(id) = id else {
+        return Ok("None".to_owned());
+    };
+    let tenant = tx.tenant();
+    sqlx::query_scalar("select name from groups where tenant_id = $1 and id = $2")
+        .bind(tenant)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
 /// A created ticket: its number, for the redirect and the notice.
 pub struct Created {
     pub number: i64,
@@ -656,7 +669,9 @@ pub(crate) async fn edit_in(
         changes.push(("requester", old, new));
     }
     if group != current.group_id {
-        changes.push(("group", String::new(), String::new()));
+        let old = group_name(tx, current.group_id).await?;
+        let new = group_name(tx, group).await?;
+        changes.push(("group", old, new));
     }
     if changes.is_empty() {
         return Ok(());

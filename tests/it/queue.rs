@@ -219,6 +219,14 @@ async fn assigning_from_the_panel_without_javascript_redirects_and_emails_the_ne
         "{}",
         page.body
     );
+    let activity = app.get("/acme/tickets/1/activity").await;
+    assert!(
+        activity
+            .body
+            .contains("changed group from None to Billing team"),
+        "{}",
+        activity.body
+    );
     let to: Vec<String> = sqlx::query_scalar(
         "select recipient_email from email_outbox where template = 'ticket_assigned'",
     )
