@@ -285,7 +285,7 @@ const SESSION_SQL: [&str; 6] = [
     // Per ticket of the chunk: what the reply triggers and services would have set.
     "create temp table if not exists seed_ra (
         ticket_id uuid primary key, public_replies int not null, first_response_at timestamptz,
-        last_reply_at timestamptz, last_reply_by uuid, doc tsvector)",
+        last_reply_at timestamptz, last_reply_by uuid, last_by_staff boolean, doc tsvector)",
     // `n` texts numbered from `first`, of `wmin..=wmax` words, each word's rank
     // skewed to the top of the list like perf-kit's generator.
     "create or replace function pg_temp.seed_texts(first bigint, n bigint, wmin int, wmax int)
@@ -663,6 +663,7 @@ async fn write_chunk(
                 min(r.created_at) filter (where r.staff and not r.internal),
                 max(r.created_at) filter (where not r.internal),
                 (array_agg(r.author_id order by r.k desc) filter (where not r.internal))[1],
+                (array_agg(r.staff order by r.k desc) filter (where not r.internal))[1],
                 search_vector('C', string_agg(r.body, ' ' order by r.created_at)
                                    filter (where not r.internal))
            from seed_r r group by r.ticket_id",
@@ -674,7 +675,7 @@ async fn write_chunk(
         "insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id,
              status_id, status_category, priority_rank, category_id, requester_id, assignee_id,
              group_id, tags, created_at, updated_at, last_reply_at, last_reply_by,
-             first_response_at, resolved_at, closed_at, version)
+             first_response_at, resolved_at, closed_at, version, awaiting_staff)
          select $1, t.id, t.number, t.subject, t.description, ($2::uuid[])[t.ty],
                 ($3::uuid[])[t.pr], ($4::uuid[])[t.st],
                 (array['new', 'open', 'waiting', 'resolved', 'closed'])[t.st]::status_category,
@@ -683,7 +684,8 @@ async fn write_chunk(
                 ra.first_response_at,
                 case when t.st >= 4 then t.updated_at end,
                 case when t.st = 5 then t.updated_at end,
-                1 + coalesce(ra.public_replies, 0)
+                1 + coalesce(ra.public_replies, 0),
+                ra.first_response_at is null or not coalesce(ra.last_by_staff, false)
            from seed_t t left join seed_ra ra on ra.ticket_id = t.id
           order by t.number",
     )

@@ -930,6 +930,12 @@ async fn render_groups(
                 member_field,
                 candidates,
                 scope_error: overlay.error(&id, "categories"),
+                auto_assign: crate::tickets::assignment::AutoAssign::ALL
+                    .iter()
+                    .map(|(mode, label)| {
+                        Choice::new(mode.as_str(), *label, mode.as_str() == g.auto_assign)
+                    })
+                    .collect(),
                 scope_summary: if chosen.is_empty() {
                     "All categories (no scope set)".to_owned()
                 } else {
@@ -973,6 +979,9 @@ action!(group_members, Page::Groups, "saved", |c, f| {
 });
 action!(group_scope, Page::Groups, "saved", |c, f| {
     service::set_scope(c, f.get("id"), f.all("categories"))
+});
+action!(group_auto_assign, Page::Groups, "saved", |c, f| {
+    service::set_auto_assign(c, f.get("id"), f.get("auto_assign"))
 });
 
 // ---- audit ----

@@ -156,5 +156,9 @@ pub fn routes() -> Router<AppState> {
             post(handlers::group_members),
         )
         .route("/{tenant}/admin/groups/scope", post(handlers::group_scope))
+        .route(
+            "/{tenant}/admin/groups/auto-assign",
+            post(handlers::group_auto_assign),
+        )
         .route("/{tenant}/admin/audit", get(handlers::audit))
 }

@@ -785,6 +785,8 @@ pub struct GroupRow {
     pub id: GroupId,
     pub name: String,
     pub tickets: i64,
+    /// How the group auto-assigns (`tickets::assignment::AutoAssign`).
+    pub auto_assign: String,
 }
 
 pub async fn groups(
@@ -792,7 +794,7 @@ pub async fn groups(
     tenant: TenantId,
 ) -> Result<Vec<GroupRow>, sqlx::Error> {
     sqlx::query_as::<_, GroupRow>(
-        "select g.id, g.name, \
+        "select g.id, g.name, g.auto_assign, \
                 (select count(*) from tickets t where t.tenant_id = g.tenant_id and t.group_id = g.id) as tickets \
          from groups g where g.tenant_id = $1 order by lower(g.name), g.id",
     )
@@ -807,7 +809,7 @@ pub async fn find_group_for_update(
     id: GroupId,
 ) -> Result<Option<GroupRow>, sqlx::Error> {
     sqlx::query_as::<_, GroupRow>(
-        "select g.id, g.name, \
+        "select g.id, g.name, g.auto_assign, \
                 (select count(*) from tickets t where t.tenant_id = g.tenant_id and t.group_id = g.id) as tickets \
          from groups g where g.tenant_id = $1 and g.id = $2 for no key update of g",
     )

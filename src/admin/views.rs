@@ -381,6 +381,8 @@ pub struct GroupView {
     pub scope: Vec<ScopeChoice>,
     pub scope_error: Option<String>,
     pub scope_summary: String,
+    /// Off, round-robin or least loaded.
+    pub auto_assign: Vec<Choice>,
 }
 
 #[derive(Template, WebTemplate)]

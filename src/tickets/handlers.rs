@@ -3,13 +3,14 @@
 
 use super::{
     access::{self, EditScope},
+    assignment::{self, Assignment},
     events::{self, Event},
     lifecycle,
     list::{self, ListQuery, RawListQuery},
     load_visible,
     model::{CategoryId, StatusCategory, Ticket, display_number, parse_number},
     options::TicketOptions,
-    repo,
+    repo, saved_views,
     service::{self, FieldErrors, SaveError, TicketInput},
     views::*,
 };
@@ -24,14 +25,14 @@ use crate::{
     tenants::Tenant,
     web::{
         chrome::{Chrome, Notice},
-        extract::CurrentUser,
+        extract::{CurrentUser, Staff},
         form::{Fields, Submission},
         format,
     },
 };
 use axum::{
     extract::{Path, Query, RawQuery, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use time::OffsetDateTime;
@@ -45,13 +46,15 @@ pub(crate) fn parse_path_number(raw: &str) -> AppResult<i64> {
 }
 
 /// Rebuilds the list's query string with some parameters replaced (`""` removes).
-fn list_href(base: &str, raw: Option<&str>, changes: &[(&str, &str)]) -> String {
+pub(crate) fn list_href(base: &str, raw: Option<&str>, changes: &[(&str, &str)]) -> String {
     let mut pairs: Vec<(String, String)> = raw
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
         .unwrap_or_default()
         .into_iter()
         .filter(|(key, value)| {
-            !value.is_empty() && key != "after" && !changes.iter().any(|(k, _)| k == key)
+            !value.is_empty()
+                && !matches!(key.as_str(), "after" | "view" | "notice")
+                && !changes.iter().any(|(k, _)| k == key)
         })
         .collect();
     for (key, value) in changes {
@@ -146,9 +149,30 @@ pub async fn list(
     Query(raw): Query<RawListQuery>,
     RawQuery(raw_query): RawQuery,
 ) -> AppResult<Response> {
+    list_page(&state, &user, &tenant, chrome, raw, raw_query).await
+}
+
+/// The list for `raw` (the parsed `raw_query`). A `view` parameter applies a
+/// saved view: its query string replaces the request's.
+pub(crate) async fn list_page(
+    state: &AppState,
+    user: &User,
+    tenant: &Tenant,
+    chrome: Chrome,
+    mut raw: RawListQuery,
+    mut raw_query: Option<String>,
+) -> AppResult<Response> {
+    let user = user.clone();
     let base = tenant.base_path();
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let prefix = tenant.ticket_prefix.clone();
+    let mut current_view = None;
+    if !raw.view.trim().is_empty() {
+        let view = saved_views::find_visible(&mut tx, &user, &raw.view).await?;
+        raw = serde_urlencoded::from_str(&view.query).unwrap_or_default();
+        raw_query = Some(view.query.clone());
+        current_view = Some(view.id);
+    }
 
     // A ticket number in the search box opens that ticket.
     if let Some(number) = parse_number(&prefix, &raw.q)
@@ -158,6 +182,9 @@ pub async fn list(
     }
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let mut query = ListQuery::parse(&raw, &user, &options);
+    query
+        .resolve_scope(&mut tx, tenant.id, &user, &options)
+        .await?;
     if query.requester.is_none() && !raw.requester.trim().is_empty() && user.role.is_staff() {
         // A requester given by email.
         query.requester = Some(
@@ -178,9 +205,27 @@ pub async fn list(
     } else {
         Vec::new()
     };
+    let (my_views, shared_views) = saved_views::visible(&mut tx, tenant.id, &user).await?;
+    let availability = if user.role.is_staff() {
+        Some(assignment::availability(&mut tx, &user).await?)
+    } else {
+        None
+    };
     tx.commit().await?;
 
     let raw_query = raw_query.as_deref();
+    let pairs: Vec<(String, String)> = raw_query
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let shown = Shown::from_query(&pairs, user.role.is_staff());
+    let sidebar = super::queue_handlers::sidebar(
+        &base,
+        raw_query,
+        &query,
+        current_view,
+        &my_views,
+        &shared_views,
+    );
     let badges = options
         .statuses
         .iter()
@@ -295,6 +340,23 @@ pub async fn list(
         next_href,
         first_href: query.after.map(|_| list_href(&base, raw_query, &[])),
         staff: user.role.is_staff(),
+        queue: query.queue.as_str(),
+        quick: query.quick.map_or("", |q| q.as_str()),
+        queues: sidebar.queues,
+        quick_links: sidebar.quick_links,
+        my_views: sidebar.my_views,
+        shared_views: sidebar.shared_views,
+        save_view_action: format!("{base}/views"),
+        away: availability == Some(assignment::Availability::Away),
+        admin: user.role == auth::model::Role::Admin,
+        columns: shown.choices(user.role.is_staff()),
+        shown,
+        availability_action: format!("{base}/availability"),
+        current_query: saved_views::clean_query(raw_query.unwrap_or_default()),
+        bulk: user
+            .role
+            .is_staff()
+            .then(|| super::queue_handlers::bulk_bar(&base, raw_query, &options, &agents)),
         chrome,
         base,
     };
@@ -302,7 +364,10 @@ pub async fn list(
 }
 
 /// The tenant's active agents and admins, for assignee choices.
-async fn staff_members(tx: &mut TenantTx, user: &User) -> Result<Vec<User>, sqlx::Error> {
+pub(crate) async fn staff_members(
+    tx: &mut TenantTx,
+    user: &User,
+) -> Result<Vec<User>, sqlx::Error> {
     sqlx::query_as::<_, User>(
         "select tenant_id, id, email, name, role, timezone, active from users \
           where tenant_id = $1 and role in ('agent', 'admin') and active order by name",
@@ -731,6 +796,11 @@ pub(crate) async fn detail_page(
     } else {
         0
     };
+    let assignment = if staff {
+        Some(assignment_panel(&mut tx, user, tenant, &ticket, &chrome.csrf_token, None).await?)
+    } else {
+        None
+    };
     tx.commit().await?;
 
     let display = display_number(&prefix, number);
@@ -839,9 +909,120 @@ pub(crate) async fn detail_page(
             upload: UploadField::new(&state.config, reply_box.attachments_error),
         },
         side,
+        assignment,
         href,
         base,
     })
+}
+
+/// The assignment form of `ticket` with its current values.
+async fn assignment_panel(
+    tx: &mut TenantTx,
+    user: &User,
+    tenant: &Tenant,
+    ticket: &Ticket,
+    csrf_token: &str,
+    error: Option<String>,
+) -> Result<AssignmentPanel, sqlx::Error> {
+    let assignee = ticket
+        .assignee_id
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let group = ticket.group_id.map(|id| id.to_string()).unwrap_or_default();
+    let mut assignee_choices = vec![Choice::new("", "Unassigned", assignee.is_empty())];
+    assignee_choices.extend(staff_members(tx, user).await?.into_iter().map(|u| {
+        let id = u.id.to_string();
+        let chosen = id == assignee;
+        Choice::new(id, u.name, chosen)
+    }));
+    let group_choices = group_choices(tx, user, &group).await?;
+    let group_name = group_choices
+        .iter()
+        .find(|c| c.selected && !c.value.is_empty())
+        .map(|c| c.label.clone())
+        .unwrap_or_default();
+    Ok(AssignmentPanel {
+        action: format!("{}/tickets/{}/assign", tenant.base_path(), ticket.number),
+        csrf_token: csrf_token.to_owned(),
+        assignee_name: ticket.assignee_name.clone().unwrap_or_default(),
+        group_name,
+        assignee_choices,
+        group_choices,
+        unassigned: ticket.assignee_id.is_none(),
+        error,
+    })
+}
+
+/// The assignment form and "Assign to me" (staff). An htmx request gets the
+/// panel back in place; a plain form post is redirected to the ticket.
+pub async fn assign(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    tenant: Tenant,
+    mut chrome: Chrome,
+    Path((_, number)): Path<(String, String)>,
+    headers: HeaderMap,
+    fields: Fields,
+) -> AppResult<Response> {
+    let number = parse_path_number(&number)?;
+    let change = if fields.get("me") == "1" {
+        Assignment {
+            assignee: Some(user.id.to_string()),
+            group: None,
+        }
+    } else {
+        Assignment {
+            assignee: fields
+                .has("assignee")
+                .then(|| fields.get("assignee").to_owned()),
+            group: fields.has("group").then(|| fields.get("group").to_owned()),
+        }
+    };
+    let error = match assignment::assign(&state.db, &state.clock, &user, number, change).await {
+        Ok(()) => None,
+        Err(SaveError::Invalid(errors)) => Some(
+            errors
+                .into_values()
+                .next()
+                .unwrap_or_else(|| "Choose again.".to_owned()),
+        ),
+        Err(SaveError::Stale { .. }) => Some("The ticket changed: try again.".to_owned()),
+        Err(SaveError::App(error)) => return Err(error),
+    };
+    if headers.contains_key("hx-request") {
+        let mut tx = state.db.tenant_tx(tenant.id).await?;
+        let ticket = load_visible(&mut tx, &user, number).await?;
+        let panel =
+            assignment_panel(&mut tx, &user, &tenant, &ticket, &chrome.csrf_token, error).await?;
+        tx.commit().await?;
+        // 200 even with an error: htmx swaps only successful answers, and the
+        // panel carries the error next to the field.
+        return Ok(AssignmentPartial { panel }.into_response());
+    }
+    match error {
+        None => Ok(Redirect::to(&format!(
+            "{}/tickets/{number}?notice=saved",
+            tenant.base_path()
+        ))
+        .into_response()),
+        Some(text) => {
+            chrome.notice = Some(Notice {
+                kind: "error",
+                text,
+            });
+            let page = detail_page(
+                &state,
+                &user,
+                &tenant,
+                chrome,
+                number,
+                ReplyBoxInput::default(),
+                "",
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
 }
 
 /// What an edit form shows besides the ticket: the submitted input (else the

@@ -54,6 +54,128 @@ pub struct RawListQuery {
     pub sort: String,
     #[serde(default)]
     pub after: String,
+    /// `mine` (the staff default) or `all`.
+    #[serde(default)]
+    pub queue: String,
+    /// A quick filter: `my`, `unassigned`, `urgent`, `needs_response`, `reopened`.
+    #[serde(default)]
+    pub quick: String,
+    /// A saved view to apply (its query string replaces this one).
+    #[serde(default)]
+    pub view: String,
+}
+
+/// Which tickets a staff list starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Queue {
+    /// Assigned to me, assigned to my groups, or unassigned in my groups'
+    /// categories. A staff member in no group has the whole tenant as queue.
+    Mine,
+    /// Every ticket of the tenant (and the customer's own list).
+    #[default]
+    All,
+}
+
+impl Queue {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Queue::Mine => "mine",
+            Queue::All => "all",
+        }
+    }
+}
+
+/// The quick filters of the list's sidebar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quick {
+    MyTickets,
+    Unassigned,
+    /// The tenant's top two priority ranks.
+    Urgent,
+    /// The last public message is the requester's, or no staff reply yet.
+    NeedsResponse,
+    Reopened,
+}
+
+impl Quick {
+    pub const ALL: [(Quick, &'static str); 5] = [
+        (Quick::MyTickets, "My tickets"),
+        (Quick::Unassigned, "Unassigned"),
+        (Quick::Urgent, "Urgent"),
+        (Quick::NeedsResponse, "Needs response"),
+        (Quick::Reopened, "Reopened"),
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .map(|(quick, _)| *quick)
+            .find(|quick| quick.as_str() == raw)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Quick::MyTickets => "my",
+            Quick::Unassigned => "unassigned",
+            Quick::Urgent => "urgent",
+            Quick::NeedsResponse => "needs_response",
+            Quick::Reopened => "reopened",
+        }
+    }
+}
+
+/// The groups and categories of a staff member's queue.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scope {
+    pub groups: Vec<uuid::Uuid>,
+    /// The groups' categories with their descendants.
+    pub categories: Vec<uuid::Uuid>,
+    /// One of the groups has no scope, which means every category (the admin
+    /// groups page says so): every unassigned ticket is in the queue.
+    pub every_category: bool,
+}
+
+/// The scope of `viewer`'s queue; `None` when they are in no group (then the
+/// whole tenant is their queue).
+pub async fn load_scope(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    viewer: &User,
+    options: &TicketOptions,
+) -> Result<Option<Scope>, sqlx::Error> {
+    let groups: Vec<uuid::Uuid> = sqlx::query_scalar(
+        "select group_id from group_members where tenant_id = $1 and user_id = $2",
+    )
+    .bind(tenant)
+    .bind(viewer.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    if groups.is_empty() {
+        return Ok(None);
+    }
+    let scoped: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "select group_id, category_id from group_categories \
+          where tenant_id = $1 and group_id = any($2)",
+    )
+    .bind(tenant)
+    .bind(&groups)
+    .fetch_all(&mut *conn)
+    .await?;
+    let every_category = groups
+        .iter()
+        .any(|group| !scoped.iter().any(|(g, _)| g == group));
+    let roots = scoped.into_iter().map(|(_, category)| category);
+    let mut categories: Vec<uuid::Uuid> = roots
+        .flat_map(|root| options.category_and_descendants(CategoryId(root)))
+        .map(|id| id.0)
+        .collect();
+    categories.sort();
+    categories.dedup();
+    Ok(Some(Scope {
+        groups,
+        categories,
+        every_category,
+    }))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -153,6 +275,13 @@ pub struct ListQuery {
     pub include_closed: bool,
     pub sort: Sort,
     pub after: Option<Cursor>,
+    pub queue: Queue,
+    /// The viewer's queue scope, when `queue` is [`Queue::Mine`] and they are in
+    /// a group (set by [`ListQuery::resolve_scope`]).
+    pub scope: Option<Scope>,
+    pub quick: Option<Quick>,
+    /// The lowest priority rank [`Quick::Urgent`] includes.
+    pub urgent_rank: i32,
 }
 
 fn parse_id(raw: &str) -> Option<uuid::Uuid> {
@@ -179,7 +308,24 @@ impl ListQuery {
         };
         let sort = Sort::parse(raw.sort.trim());
         let words = raw.q.trim();
+        let staff = viewer.role.is_staff();
+        let mut ranks: Vec<i32> = options
+            .priorities
+            .iter()
+            .filter(|p| !p.retired)
+            .map(|p| p.rank)
+            .collect();
+        ranks.sort_unstable_by(|a, b| b.cmp(a));
+        ranks.dedup();
         Self {
+            queue: if staff && raw.queue.trim() != "all" {
+                Queue::Mine
+            } else {
+                Queue::All
+            },
+            scope: None,
+            quick: Quick::parse(raw.quick.trim()).filter(|_| staff),
+            urgent_rank: ranks.get(1).or(ranks.first()).copied().unwrap_or(i32::MIN),
             words: (!words.is_empty()).then(|| words.chars().take(200).collect()),
             status,
             priority: parse_id(&raw.priority)
@@ -204,9 +350,27 @@ impl ListQuery {
         }
     }
 
+    /// Loads the viewer's scope for [`Queue::Mine`].
+    pub async fn resolve_scope(
+        &mut self,
+        conn: &mut PgConnection,
+        tenant: TenantId,
+        viewer: &User,
+        options: &TicketOptions,
+    ) -> Result<(), sqlx::Error> {
+        self.scope = if self.queue == Queue::Mine {
+            load_scope(conn, tenant, viewer, options).await?
+        } else {
+            None
+        };
+        Ok(())
+    }
+
     /// True when nothing narrows the list beyond the closed toggle.
     pub fn is_unfiltered(&self) -> bool {
-        self.words.is_none()
+        self.scope.is_none()
+            && self.quick.is_none()
+            && self.words.is_none()
             && self.status.is_none()
             && self.priority.is_none()
             && self.ticket_type.is_none()
@@ -272,6 +436,41 @@ fn push_filters<'a>(
     }
     if !query.include_closed {
         sql.push(" and t.status_category <> 'closed'");
+    }
+    if let Some(scope) = &query.scope {
+        // Each branch has its index: tickets_assignee_idx, tickets_group_idx,
+        // tickets_unassigned_category_idx (tickets_unassigned_idx).
+        sql.push(" and (t.assignee_id = ")
+            .push_bind(viewer.id)
+            .push(" or t.group_id = any(")
+            .push_bind(&scope.groups)
+            .push(")");
+        if scope.every_category {
+            sql.push(" or t.assignee_id is null)");
+        } else {
+            sql.push(" or (t.assignee_id is null and t.category_id = any(")
+                .push_bind(&scope.categories)
+                .push(")))");
+        }
+    }
+    match query.quick {
+        Some(Quick::MyTickets) => {
+            sql.push(" and t.assignee_id = ").push_bind(viewer.id);
+        }
+        Some(Quick::Unassigned) => {
+            sql.push(" and t.assignee_id is null");
+        }
+        Some(Quick::Urgent) => {
+            sql.push(" and t.priority_rank >= ")
+                .push_bind(query.urgent_rank);
+        }
+        Some(Quick::NeedsResponse) => {
+            sql.push(" and t.awaiting_staff");
+        }
+        Some(Quick::Reopened) => {
+            sql.push(" and t.reopened");
+        }
+        None => {}
     }
     if let Some(status) = query.status {
         sql.push(" and t.status_id = ").push_bind(status);

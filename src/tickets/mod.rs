@@ -1,4 +1,5 @@
-//! Tickets: the list, create, detail, edit, following and the activity log.
+//! Tickets: the list, create, detail, edit, following and the activity log;
+//! assignment, queues, bulk actions and saved views.
 //!
 //! Invariants:
 //! - a ticket is addressed by its per-tenant `number`, handed out gaplessly in the
@@ -10,13 +11,17 @@
 //! - the list is keyset-paged and index-served, and never counts more than it shows.
 
 pub mod access;
+pub mod assignment;
+pub mod bulk;
 pub mod events;
 pub(crate) mod handlers;
 pub mod lifecycle;
 pub mod list;
 pub mod model;
 pub mod options;
+mod queue_handlers;
 pub mod repo;
+pub mod saved_views;
 pub mod service;
 pub(crate) mod views;
 
@@ -51,6 +56,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{tenant}/tickets/{number}/follow", post(handlers::follow))
         .route("/{tenant}/tickets/{number}/reopen", post(handlers::reopen))
+        .route("/{tenant}/tickets/{number}/assign", post(handlers::assign))
+        .route("/{tenant}/tickets/bulk", post(queue_handlers::bulk))
+        .route(
+            "/{tenant}/views",
+            get(queue_handlers::manage).post(queue_handlers::create),
+        )
+        .route("/{tenant}/views/{id}", post(queue_handlers::update))
+        .route("/{tenant}/views/{id}/move", post(queue_handlers::reorder))
+        .route("/{tenant}/views/{id}/delete", post(queue_handlers::delete))
+        .route(
+            "/{tenant}/availability",
+            post(queue_handlers::set_availability),
+        )
 }
 
 /// The ticket `number` if `user` may see it; otherwise 404, whether it exists or not.

@@ -221,7 +221,8 @@ pub async fn set_resolution_notes(
     Ok(())
 }
 
-/// Records a reply on the ticket: last reply, first staff response, activity time.
+/// Records a reply on the ticket: last reply, first staff response, activity
+/// time, and whether it awaits staff (a public reply by a customer: "Needs response").
 /// Only a public reply moves the version: a note is invisible to the customer, so
 /// it must not make their open edit form stale.
 pub async fn touch_for_reply(
@@ -238,6 +239,7 @@ pub async fn touch_for_reply(
            version = version + case when $3 then 1 else 0 end, \
            last_reply_at = case when $3 then $5 else last_reply_at end, \
            last_reply_by = case when $3 then $6 else last_reply_by end, \
+           awaiting_staff = case when $3 then not $4 else awaiting_staff end, \
            first_response_at = case when $3 and $4 and first_response_at is null then $5 \
                                     else first_response_at end \
          where tenant_id = $1 and id = $2",

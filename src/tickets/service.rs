@@ -346,6 +346,19 @@ async fn user_name(tx: &mut TenantTx, id: Option<UserId>) -> Result<String, sqlx
     })
 }
 
+/// A group's name for the activity log ("None" for none).
+async fn group_name(tx: &mut TenantTx, id: Option<GroupId>) -> Result<String, sqlx::Error> {
+    let Some(id) = id else {
+        return Ok("None".to_owned());
+    };
+    let tenant = tx.tenant();
+    sqlx::query_scalar("select name from groups where tenant_id = $1 and id = $2")
+        .bind(tenant)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await
+}
+
 /// A created ticket: its number, for the redirect and the notice.
 pub struct Created {
     pub number: i64,
@@ -411,6 +424,10 @@ pub async fn create_in(
     let (Some(checked), Some(requester), true) = (checked, requester, errors.is_empty()) else {
         return Err(SaveError::Invalid(errors));
     };
+    let assignee = match (assignee, group) {
+        (None, Some(group)) => super::assignment::pick(tx, group).await?,
+        _ => assignee,
+    };
     // Customers' tags are not theirs to set.
     let tags = if staff { checked.tags } else { Vec::new() };
 
@@ -474,12 +491,29 @@ pub async fn edit(
     number: i64,
     input: TicketInput,
 ) -> Result<(), SaveError> {
+    let mut tx = db.tenant_tx(actor.tenant_id).await?;
+    let options = TicketOptions::load(&mut tx, actor.tenant_id).await?;
+    edit_in(&mut tx, &options, clock.now(), actor, number, input).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`edit`] inside the caller's transaction (assignment and bulk actions apply
+/// the same rules to one or many tickets, then commit once). `options` are the
+/// tenant's lists, loaded in `tx`.
+pub(crate) async fn edit_in(
+    tx: &mut TenantTx,
+    options: &TicketOptions,
+    now: OffsetDateTime,
+    actor: &User,
+    number: i64,
+    input: TicketInput,
+) -> Result<(), SaveError> {
     let tenant = actor.tenant_id;
-    let mut tx = db.tenant_tx(tenant).await?;
-    let current = super::load_visible(&mut tx, actor, number).await?;
-    repo::lock(&mut tx, tenant, current.id).await?;
+    let current = super::load_visible(tx, actor, number).await?;
+    repo::lock(tx, tenant, current.id).await?;
     // Re-read under the lock: the version check must see the latest row.
-    let current = super::load_visible(&mut tx, actor, number).await?;
+    let current = super::load_visible(tx, actor, number).await?;
     let scope = access::edit_scope(actor, &current);
     if scope == EditScope::Nothing {
         return Err(AppError::BadRequest(
@@ -488,7 +522,7 @@ pub async fn edit(
         .into());
     }
     if input.version.is_some_and(|v| v != current.version) {
-        let changes = events::list(&mut tx, tenant, current.id, actor.role.is_staff())
+        let changes = events::list(tx, tenant, current.id, actor.role.is_staff())
             .await?
             .into_iter()
             .filter(|e| e.created_at > input.loaded_at.unwrap_or(current.created_at))
@@ -496,7 +530,6 @@ pub async fn edit(
         return Err(SaveError::Stale { changes });
     }
 
-    let options = TicketOptions::load(&mut tx, tenant).await?;
     let mut errors = FieldErrors::new();
     let mut input = input;
     if scope == EditScope::OwnText {
@@ -521,7 +554,7 @@ pub async fn edit(
     if input.requester.trim().is_empty() {
         input.requester = current.requester_email.clone();
     }
-    let checked = check_common(&input, &options, Some(&current), &mut errors);
+    let checked = check_common(&input, options, Some(&current), &mut errors);
 
     let status = match parse_uuid(&input.status).map(StatusId) {
         None if input.status.trim().is_empty() => options.status(current.status_id),
@@ -535,11 +568,11 @@ pub async fn edit(
         errors.insert("status", "Choose one of the listed statuses.".to_owned());
     }
     let (requester_id, assignee, group) = if scope == EditScope::Everything {
-        let requester = resolve_requester(&mut tx, actor, &input.requester, &mut errors).await?;
+        let requester = resolve_requester(tx, actor, &input.requester, &mut errors).await?;
         (
             requester.map(|u| u.id),
-            resolve_assignee(&mut tx, &input.assignee, &mut errors).await?,
-            resolve_group(&mut tx, &input.group, &mut errors).await?,
+            resolve_assignee(tx, &input.assignee, &mut errors).await?,
+            resolve_group(tx, &input.group, &mut errors).await?,
         )
     } else {
         (
@@ -553,8 +586,14 @@ pub async fn edit(
     else {
         return Err(SaveError::Invalid(errors));
     };
+    // A ticket entering a group unassigned goes to the group's auto-assignment.
+    let assignee = match group {
+        Some(group) if assignee.is_none() && Some(group) != current.group_id => {
+            super::assignment::pick(tx, group).await?
+        }
+        _ => assignee,
+    };
 
-    let now = clock.now();
     let lifecycle = transition(&current, status.category, now);
 
     // The activity: one event per changed field, names rather than ids.
@@ -639,25 +678,26 @@ pub async fn edit(
         changes.push(("tags", current.tags.join(", "), checked.tags.join(", ")));
     }
     if assignee != current.assignee_id {
-        let old = user_name(&mut tx, current.assignee_id).await?;
-        let new = user_name(&mut tx, assignee).await?;
+        let old = user_name(tx, current.assignee_id).await?;
+        let new = user_name(tx, assignee).await?;
         changes.push(("assignee", old, new));
     }
     if requester_id != current.requester_id {
         let old = current.requester_name.clone();
-        let new = user_name(&mut tx, Some(requester_id)).await?;
+        let new = user_name(tx, Some(requester_id)).await?;
         changes.push(("requester", old, new));
     }
     if group != current.group_id {
-        changes.push(("group", String::new(), String::new()));
+        let old = group_name(tx, current.group_id).await?;
+        let new = group_name(tx, group).await?;
+        changes.push(("group", old, new));
     }
     if changes.is_empty() {
-        tx.commit().await?;
         return Ok(());
     }
 
     repo::update_fields(
-        &mut tx,
+        tx,
         tenant,
         current.id,
         repo::TicketFields {
@@ -683,7 +723,7 @@ pub async fn edit(
     .await?;
     for (field, old, new) in &changes {
         events::record(
-            &mut tx,
+            tx,
             tenant,
             // Tags and groups are staff working data: customers do not see them.
             NewEvent::field_changed(current.id, actor.id, field, old, new)
@@ -694,15 +734,14 @@ pub async fn edit(
     }
     if let Some(assignee) = assignee.filter(|a| Some(*a) != current.assignee_id) {
         // The new assignee follows the ticket.
-        if repo::add_follower(&mut tx, tenant, current.id, assignee, now).await? {
+        if repo::add_follower(tx, tenant, current.id, assignee, now).await? {
             let mut event = NewEvent::new(current.id, actor.id, EventKind::FollowerAdded);
-            let name = user_name(&mut tx, Some(assignee)).await?;
+            let name = user_name(tx, Some(assignee)).await?;
             event.new_value = Some(&name);
-            events::record(&mut tx, tenant, event, now).await?;
+            events::record(tx, tenant, event, now).await?;
         }
     }
-    crate::email::notify::ticket_edited(&mut tx, now, actor, current.id, &changes).await?;
-    tx.commit().await?;
+    crate::email::notify::ticket_edited(tx, now, actor, current.id, &changes).await?;
     Ok(())
 }
 
@@ -714,14 +753,26 @@ pub async fn set_following(
     number: i64,
     follow: bool,
 ) -> Result<bool, AppError> {
-    let tenant = actor.tenant_id;
-    let mut tx = db.tenant_tx(tenant).await?;
+    let mut tx = db.tenant_tx(actor.tenant_id).await?;
     let ticket = super::load_visible(&mut tx, actor, number).await?;
-    let now = clock.now();
+    set_following_in(&mut tx, clock.now(), actor, ticket.id, follow).await?;
+    tx.commit().await?;
+    Ok(follow)
+}
+
+/// [`set_following`] inside the caller's transaction, for a ticket the actor may see.
+pub(crate) async fn set_following_in(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    actor: &User,
+    ticket: TicketId,
+    follow: bool,
+) -> Result<(), AppError> {
+    let tenant = actor.tenant_id;
     let changed = if follow {
-        repo::add_follower(&mut tx, tenant, ticket.id, actor.id, now).await?
+        repo::add_follower(tx, tenant, ticket, actor.id, now).await?
     } else {
-        repo::remove_follower(&mut tx, tenant, ticket.id, actor.id).await?
+        repo::remove_follower(tx, tenant, ticket, actor.id).await?
     };
     if changed {
         let kind = if follow {
@@ -729,12 +780,11 @@ pub async fn set_following(
         } else {
             EventKind::FollowerRemoved
         };
-        let mut event = NewEvent::new(ticket.id, actor.id, kind);
+        let mut event = NewEvent::new(ticket, actor.id, kind);
         event.new_value = Some(&actor.name);
-        events::record(&mut tx, tenant, event, now).await?;
+        events::record(tx, tenant, event, now).await?;
     }
-    tx.commit().await?;
-    Ok(follow)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -34,6 +34,8 @@ impl Choice {
 
 /// One row of a ticket list, formatted.
 pub struct RowView {
+    /// The plain number, for the bulk checkboxes.
+    pub plain_number: i64,
     pub number: String,
     pub href: String,
     pub subject: String,
@@ -52,6 +54,7 @@ pub struct RowView {
 impl RowView {
     pub fn new(row: &ListRow, base: &str, prefix: &str, current: Option<i64>) -> Self {
         Self {
+            plain_number: row.number,
             number: display_number(prefix, row.number),
             href: format!("{base}/tickets/{}", row.number),
             subject: row.subject.clone(),
@@ -92,12 +95,111 @@ pub struct SideList {
     pub list_href: String,
 }
 
+/// The list's optional columns; number and subject always show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shown {
+    pub type_name: bool,
+    pub status: bool,
+    pub priority: bool,
+    pub requester: bool,
+    pub assignee: bool,
+    pub created: bool,
+    pub last_reply: bool,
+}
+
+/// A column's checkbox in the filter form.
+pub struct ColumnChoice {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub shown: bool,
+}
+
+impl Shown {
+    const KEYS: [(&'static str, &'static str); 7] = [
+        ("type", "Type"),
+        ("status", "Status"),
+        ("priority", "Priority"),
+        ("requester", "Created By"),
+        ("assignee", "Assignee"),
+        ("created", "Created At"),
+        ("last_reply", "Last Reply"),
+    ];
+
+    /// From the query's `col` values when the form said which (`cols=1`);
+    /// else every column. Customers have no assignee column.
+    pub fn from_query(pairs: &[(String, String)], staff: bool) -> Self {
+        let chosen = pairs.iter().any(|(k, v)| k == "cols" && v == "1");
+        let on = |key: &str| !chosen || pairs.iter().any(|(k, v)| k == "col" && v == key);
+        Self {
+            type_name: on("type"),
+            status: on("status"),
+            priority: on("priority"),
+            requester: on("requester"),
+            assignee: staff && on("assignee"),
+            created: on("created"),
+            last_reply: on("last_reply"),
+        }
+    }
+
+    pub fn choices(self, staff: bool) -> Vec<ColumnChoice> {
+        let flags = [
+            self.type_name,
+            self.status,
+            self.priority,
+            self.requester,
+            self.assignee,
+            self.created,
+            self.last_reply,
+        ];
+        Self::KEYS
+            .iter()
+            .zip(flags)
+            .filter(|((key, _), _)| staff || *key != "assignee")
+            .map(|((key, label), shown)| ColumnChoice { key, label, shown })
+            .collect()
+    }
+}
+
+/// A link of the list's sidebar (queues, quick filters, saved views).
+pub struct SideLink {
+    pub label: String,
+    pub href: String,
+    pub current: bool,
+}
+
+/// The bulk bar's choices (staff list).
+pub struct BulkBar {
+    pub action: String,
+    pub assignee_choices: Vec<Choice>,
+    pub status_choices: Vec<Choice>,
+    pub priority_choices: Vec<Choice>,
+    /// Where to come back to after the action (the list as it was).
+    pub back: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "tickets/list.html")]
 pub struct ListPage {
     pub chrome: Chrome,
     pub base: String,
     pub staff: bool,
+    pub queue: &'static str,
+    pub quick: &'static str,
+    pub queues: Vec<SideLink>,
+    pub quick_links: Vec<SideLink>,
+    pub my_views: Vec<SideLink>,
+    pub shared_views: Vec<SideLink>,
+    /// Where "Save this view" posts, with the query string to save.
+    pub save_view_action: String,
+    pub current_query: String,
+    /// Staff: whether auto-assignment skips the viewer, and where to toggle it.
+    pub away: bool,
+    pub availability_action: String,
+    /// Admins may share a view.
+    pub admin: bool,
+    pub shown: Shown,
+    pub columns: Vec<ColumnChoice>,
+    pub bulk: Option<BulkBar>,
     pub rows: Vec<RowView>,
     pub showing: String,
     pub closed_toggle_href: String,
@@ -253,6 +355,26 @@ pub struct ReplyBox {
     pub upload: UploadField,
 }
 
+/// The detail page's assignment form (staff): agent and group, and "Assign
+/// to me" while nobody has the ticket.
+pub struct AssignmentPanel {
+    pub action: String,
+    pub csrf_token: String,
+    pub assignee_name: String,
+    pub group_name: String,
+    pub assignee_choices: Vec<Choice>,
+    pub group_choices: Vec<Choice>,
+    pub unassigned: bool,
+    pub error: Option<String>,
+}
+
+/// The htmx answer of an assignment: the panel alone.
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/_assignment.html")]
+pub struct AssignmentPartial {
+    pub panel: AssignmentPanel,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "tickets/detail.html")]
 pub struct DetailPage {
@@ -287,6 +409,8 @@ pub struct DetailPage {
     pub replies: Vec<ReplyView>,
     pub reply_box: ReplyBox,
     pub side: SideList,
+    /// Staff only.
+    pub assignment: Option<AssignmentPanel>,
 }
 
 pub struct EventView {

@@ -23,6 +23,7 @@ mod guests;
 mod http;
 mod lifecycle;
 mod passwords;
+mod queue;
 mod replies;
 mod seed;
 mod tenancy;

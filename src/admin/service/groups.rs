@@ -174,3 +174,29 @@ pub async fn set_scope(ctx: Ctx<'_>, id: &str, categories: Vec<String>) -> Admin
     tx.commit().await?;
     Ok(())
 }
+
+/// Sets how the group hands out tickets that enter it unassigned.
+pub async fn set_auto_assign(ctx: Ctx<'_>, id: &str, mode: &str) -> AdminResult<()> {
+    use crate::tickets::assignment::{self, AutoAssign};
+    let mode = AutoAssign::parse(mode.trim())
+        .ok_or_else(|| invalid("auto_assign", "Choose one of the listed ways."))?;
+    let mut tx = ctx.begin().await?;
+    let group = load_group(&mut tx, ctx, id).await?;
+    if group.auto_assign == mode.as_str() {
+        return Ok(());
+    }
+    assignment::set_group_mode(&mut tx, group.id, mode).await?;
+    ctx.audit(
+        &mut tx,
+        entry(
+            "groups",
+            "change auto-assignment",
+            &group.name,
+            Some(group.auto_assign.clone()),
+            Some(mode.as_str().to_owned()),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,360 @@
+//! Working the queue: the list's sidebar (queues, quick filters, saved views),
+//! bulk actions, saved-view management and the availability toggle. Thin: the
+//! rules are in `bulk`, `saved_views` and `assignment`.
+
+use super::{
+    assignment::{self, Availability},
+    bulk::{self, BulkAction, BulkError},
+    handlers::{list_href, list_page},
+    list::{ListQuery, Queue, Quick, RawListQuery},
+    options::TicketOptions,
+    saved_views::{self, SavedView, ViewError, ViewId},
+    views::{BulkBar, Choice, SideLink},
+};
+use crate::{
+    auth::model::{Role, User},
+    error::{AppError, AppResult},
+    state::AppState,
+    tenants::Tenant,
+    web::{
+        chrome::{Chrome, Notice},
+        extract::Staff,
+        form::Fields,
+    },
+};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+};
+
+pub struct Sidebar {
+    pub queues: Vec<SideLink>,
+    pub quick_links: Vec<SideLink>,
+    pub my_views: Vec<SideLink>,
+    pub shared_views: Vec<SideLink>,
+}
+
+/// The sidebar's links. Queue and quick-filter links keep the other filters;
+/// a current quick filter's link turns it off.
+pub fn sidebar(
+    base: &str,
+    raw_query: Option<&str>,
+    query: &ListQuery,
+    current_view: Option<ViewId>,
+    my_views: &[SavedView],
+    shared_views: &[SavedView],
+) -> Sidebar {
+    let in_view = current_view.is_some();
+    let queues = [
+        (Queue::Mine, "My queue", ""),
+        (Queue::All, "All tickets", "all"),
+    ]
+    .into_iter()
+    .map(|(queue, label, value)| SideLink {
+        label: label.to_owned(),
+        href: list_href(base, raw_query, &[("queue", value)]),
+        current: !in_view && query.queue == queue,
+    })
+    .collect();
+    let quick_links = Quick::ALL
+        .iter()
+        .map(|(quick, label)| {
+            let current = query.quick == Some(*quick);
+            let value = if current { "" } else { quick.as_str() };
+            SideLink {
+                label: (*label).to_owned(),
+                href: list_href(base, raw_query, &[("quick", value)]),
+                current: !in_view && current,
+            }
+        })
+        .collect();
+    let view_links = |views: &[SavedView]| {
+        views
+            .iter()
+            .map(|v| SideLink {
+                label: v.name.clone(),
+                href: format!("{base}/tickets?view={}", v.id),
+                current: current_view == Some(v.id),
+            })
+            .collect()
+    };
+    Sidebar {
+        queues,
+        quick_links,
+        my_views: view_links(my_views),
+        shared_views: view_links(shared_views),
+    }
+}
+
+pub fn bulk_bar(
+    base: &str,
+    raw_query: Option<&str>,
+    options: &TicketOptions,
+    agents: &[User],
+) -> BulkBar {
+    let pick = |label: &str| vec![Choice::new("", label, true)];
+    let mut assignee_choices = pick("Assign to…");
+    assignee_choices.push(Choice::new("unassigned", "Nobody (unassign)", false));
+    assignee_choices.extend(
+        agents
+            .iter()
+            .map(|u| Choice::new(u.id.to_string(), u.name.clone(), false)),
+    );
+    let mut status_choices = pick("Status…");
+    status_choices.extend(
+        options
+            .statuses
+            .iter()
+            .filter(|s| !s.retired)
+            .map(|s| Choice::new(s.id.to_string(), s.name.clone(), false)),
+    );
+    let mut priority_choices = pick("Priority…");
+    priority_choices.extend(
+        options
+            .priorities
+            .iter()
+            .filter(|p| !p.retired)
+            .map(|p| Choice::new(p.id.to_string(), p.name.clone(), false)),
+    );
+    BulkBar {
+        action: format!("{base}/tickets/bulk"),
+        assignee_choices,
+        status_choices,
+        priority_choices,
+        back: list_href(base, raw_query, &[]),
+    }
+}
+
+/// The bulk bar. Which action is the button pressed (`action`); success goes
+/// back to the list as it was; a refusal shows the list with the reason (422).
+pub async fn bulk(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    tenant: Tenant,
+    mut chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let base = tenant.base_path();
+    let numbers: Vec<i64> = fields
+        .all("ticket")
+        .iter()
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let action = match fields.get("action") {
+        "assign" => BulkAction::Assign {
+            assignee: fields.get("assignee").to_owned(),
+        },
+        "status" => BulkAction::Status {
+            status: fields.get("status").to_owned(),
+            resolution_notes: fields.get("resolution_notes").to_owned(),
+        },
+        "priority" => BulkAction::Priority {
+            priority: fields.get("priority").to_owned(),
+        },
+        "add_tag" => BulkAction::AddTag {
+            tag: fields.get("tag").to_owned(),
+        },
+        "remove_tag" => BulkAction::RemoveTag {
+            tag: fields.get("tag").to_owned(),
+        },
+        "follow" => BulkAction::Follow,
+        _ => return Err(AppError::BadRequest("Choose an action.".to_owned())),
+    };
+    // Back to the list only: never an address from elsewhere.
+    let back = Some(fields.get("back"))
+        .filter(|b| b.starts_with(&format!("{base}/tickets")) && !b.contains("//"))
+        .map_or_else(|| format!("{base}/tickets"), str::to_owned);
+    let query = back.split_once('?').map(|(_, q)| q.to_owned());
+    match bulk::apply(&state.db, &state.clock, &user, &numbers, &action).await {
+        Ok(_) => {
+            let sep = if query.is_some() { '&' } else { '?' };
+            Ok(Redirect::to(&format!("{back}{sep}notice=saved")).into_response())
+        }
+        Err(BulkError::Invalid(text)) => {
+            chrome.notice = Some(Notice {
+                kind: "error",
+                text,
+            });
+            let raw: RawListQuery =
+                serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
+                    .unwrap_or_default();
+            let page = list_page(&state, &user, &tenant, chrome, raw, query).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(BulkError::App(error)) => Err(error),
+    }
+}
+
+/// One saved view on the management page.
+pub struct ViewRow {
+    pub id: String,
+    pub name: String,
+    pub href: String,
+    pub shared: bool,
+    pub changeable: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/views.html")]
+pub struct ViewsPage {
+    pub chrome: Chrome,
+    pub base: String,
+    pub admin: bool,
+    pub sections: Vec<ViewSection>,
+    pub error: Option<String>,
+}
+
+pub struct ViewSection {
+    pub title: &'static str,
+    pub rows: Vec<ViewRow>,
+}
+
+async fn views_page(
+    state: &AppState,
+    user: &User,
+    tenant: &Tenant,
+    chrome: Chrome,
+    error: Option<String>,
+) -> AppResult<ViewsPage> {
+    let base = tenant.base_path();
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let (mine, shared) = saved_views::visible(&mut tx, tenant.id, user).await?;
+    tx.commit().await?;
+    let admin = user.role == Role::Admin;
+    let row = |v: &SavedView| ViewRow {
+        id: v.id.to_string(),
+        name: v.name.clone(),
+        href: format!("{base}/tickets?view={}", v.id),
+        shared: v.shared,
+        changeable: v.owner_id == user.id || (v.shared && admin),
+    };
+    Ok(ViewsPage {
+        sections: vec![
+            ViewSection {
+                title: "My views",
+                rows: mine.iter().map(row).collect(),
+            },
+            ViewSection {
+                title: "Shared views",
+                rows: shared.iter().map(row).collect(),
+            },
+        ],
+        admin,
+        error,
+        chrome,
+        base,
+    })
+}
+
+pub async fn manage(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    tenant: Tenant,
+    chrome: Chrome,
+) -> AppResult<ViewsPage> {
+    views_page(&state, &user, &tenant, chrome, None).await
+}
+
+/// Answers a view change: back to the page on success, the page with the
+/// reason on a refusal.
+async fn answer(
+    state: &AppState,
+    user: &User,
+    tenant: &Tenant,
+    chrome: Chrome,
+    result: Result<String, ViewError>,
+) -> AppResult<Response> {
+    match result {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(ViewError::Invalid(message)) => {
+            let page = views_page(state, user, tenant, chrome, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(ViewError::App(error)) => Err(error),
+    }
+}
+
+/// "Save this view" from the list: opens the new view.
+pub async fn create(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let base = tenant.base_path();
+    let result = saved_views::create(
+        &state.db,
+        &state.clock,
+        &user,
+        fields.get("name"),
+        fields.get("query"),
+        fields.get("shared") == "1",
+    )
+    .await
+    .map(|id| format!("{base}/tickets?view={id}"));
+    answer(&state, &user, &tenant, chrome, result).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    tenant: Tenant,
+    chrome: Chrome,
+    Path((_, id)): Path<(String, String)>,
+    fields: Fields,
+) -> AppResult<Response> {
+    let shared = fields
+        .has("shared_present")
+        .then(|| fields.get("shared") == "1");
+    let result = saved_views::update(&state.db, &user, &id, fields.get("name"), shared)
+        .await
+        .map(|()| format!("{}/views?notice=saved", tenant.base_path()));
+    answer(&state, &user, &tenant, chrome, result).await
+}
+
+pub async fn reorder(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    tenant: Tenant,
+    chrome: Chrome,
+    Path((_, id)): Path<(String, String)>,
+    fields: Fields,
+) -> AppResult<Response> {
+    let result = saved_views::reorder(&state.db, &user, &id, fields.get("direction") == "up")
+        .await
+        .map(|()| format!("{}/views", tenant.base_path()));
+    answer(&state, &user, &tenant, chrome, result).await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    tenant: Tenant,
+    chrome: Chrome,
+    Path((_, id)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let result = saved_views::delete(&state.db, &user, &id)
+        .await
+        .map(|()| format!("{}/views?notice=admin_deleted", tenant.base_path()));
+    answer(&state, &user, &tenant, chrome, result).await
+}
+
+/// The availability toggle (staff): back to the list.
+pub async fn set_availability(
+    State(state): State<AppState>,
+    Staff(user): Staff,
+    tenant: Tenant,
+    fields: Fields,
+) -> AppResult<Redirect> {
+    let to = Availability::parse(fields.get("availability"))
+        .ok_or_else(|| AppError::BadRequest("Choose available or away.".to_owned()))?;
+    assignment::set_availability(&state.db, &user, to).await?;
+    Ok(Redirect::to(&format!(
+        "{}/tickets?notice=saved",
+        tenant.base_path()
+    )))
+}
