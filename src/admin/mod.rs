@@ -28,6 +28,7 @@
 //! a fixed page or action.
 
 mod handlers;
+mod mail;
 pub mod repo;
 pub mod service;
 mod views;
@@ -153,4 +154,5 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{tenant}/admin/groups/scope", post(handlers::group_scope))
         .route("/{tenant}/admin/audit", get(handlers::audit))
+        .merge(mail::routes())
 }

@@ -60,7 +60,7 @@ pub struct NavLink {
     pub text: &'static str,
 }
 
-pub const SECTIONS: [(&str, &str, &str); 9] = [
+pub const SECTIONS: [(&str, &str, &str); 10] = [
     (
         "General",
         "general",
@@ -96,6 +96,11 @@ pub const SECTIONS: [(&str, &str, &str); 9] = [
         "Groups",
         "groups",
         "Teams of agents, their members and their scope.",
+    ),
+    (
+        "Outbox",
+        "outbox",
+        "Every email sent: status, attempts, errors; retry failed ones.",
     ),
     (
         "Audit log",

@@ -16,7 +16,7 @@
 //!   ([`account_link`]); the caller has checked the user is active.
 
 use super::{
-    ORIGIN_MARK, clean, header_safe,
+    ORIGIN_MARK, UNSUBSCRIBE_MARK, clean, header_safe,
     outbox::{self, NewEmail},
     templates::{self, AccountKind, AccountMail, Change, Kind, Mail},
 };
@@ -54,7 +54,71 @@ pub struct Recipient {
     pub name: String,
     pub staff: bool,
     pub active: bool,
+    #[sqlx(flatten)]
+    pub prefs: Preferences,
 }
+
+/// What a user asked to be told about (their notification preferences; a user
+/// who never changed them gets everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Preferences {
+    pub ticket_created: bool,
+    pub replies: bool,
+    pub changes: bool,
+    pub assignment: bool,
+    pub internal_notes: bool,
+    /// Staff: only tickets assigned to them (receipts and assignments still come).
+    pub only_assigned: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            ticket_created: true,
+            replies: true,
+            changes: true,
+            assignment: true,
+            internal_notes: true,
+            only_assigned: false,
+        }
+    }
+}
+
+/// The kinds of ticket mail a preference turns on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Created,
+    Reply,
+    Note,
+    Change,
+    Assignment,
+}
+
+/// Whether `to` wants mail about `event` on a ticket assigned to `assignee`.
+pub fn wants(to: &Recipient, event: Event, assignee: Option<UserId>) -> bool {
+    let p = to.prefs;
+    let on = match event {
+        Event::Created => p.ticket_created,
+        Event::Reply => p.replies,
+        Event::Note => p.internal_notes,
+        Event::Change => p.changes,
+        Event::Assignment => p.assignment,
+    };
+    let about_own_work = matches!(event, Event::Created | Event::Assignment);
+    let in_scope = !(to.staff && p.only_assigned) || about_own_work || assignee == Some(to.id);
+    on && in_scope
+}
+
+/// The recipient columns, preferences defaulted (needs `users u` and the
+/// preferences joined as `p`).
+const RECIPIENT_COLUMNS: &str = "u.id, u.email, u.name, u.role in ('agent', 'admin') as staff, \
+     u.active, coalesce(p.ticket_created, true) as ticket_created, \
+     coalesce(p.replies, true) as replies, coalesce(p.changes, true) as changes, \
+     coalesce(p.assignment, true) as assignment, \
+     coalesce(p.internal_notes, true) as internal_notes, \
+     coalesce(p.only_assigned, false) as only_assigned";
+const PREFERENCES_JOIN: &str = "left join notification_preferences p \
+     on p.tenant_id = u.tenant_id and p.user_id = u.id";
 
 /// The rule every message obeys: active, not the actor, and an internal note
 /// only to staff.
@@ -79,10 +143,10 @@ async fn ticket_facts(tx: &mut TenantTx, ticket: TicketId) -> Result<TicketFacts
 
 async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as::<_, Recipient>(
-        "select id, email, name, role in ('agent', 'admin') as staff, active \
-           from users where tenant_id = $1 and id = $2",
-    )
+    sqlx::query_as::<_, Recipient>(&format!(
+        "select {RECIPIENT_COLUMNS} from users u {PREFERENCES_JOIN} \
+          where u.tenant_id = $1 and u.id = $2"
+    ))
     .bind(tenant)
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -91,13 +155,14 @@ async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::
 
 async fn followers(tx: &mut TenantTx, ticket: Uuid) -> Result<Vec<Recipient>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as::<_, Recipient>(
-        "select u.id, u.email, u.name, u.role in ('agent', 'admin') as staff, u.active \
+    sqlx::query_as::<_, Recipient>(&format!(
+        "select {RECIPIENT_COLUMNS} \
            from ticket_followers f \
            join users u on u.tenant_id = f.tenant_id and u.id = f.user_id \
+           {PREFERENCES_JOIN} \
           where f.tenant_id = $1 and f.ticket_id = $2 \
-          order by u.id",
-    )
+          order by u.id"
+    ))
     .bind(tenant)
     .bind(ticket)
     .fetch_all(&mut **tx)
@@ -125,6 +190,7 @@ async fn enqueue(
     let number = display_number(&facts.ticket_prefix, facts.number);
     let subject = header_safe(&format!("[{number}] {}", facts.subject));
     let body = clean(draft.body);
+    let is_user = to.id.0 != Uuid::nil();
     let mail = Mail {
         subject: subject.clone(),
         tenant_name: clean(&facts.tenant_name),
@@ -138,6 +204,8 @@ async fn enqueue(
         body_text: body,
         changes: draft.changes.clone(),
         internal: draft.internal,
+        // The team's address follows nothing, so it has nothing to leave.
+        unsubscribe: if is_user { UNSUBSCRIBE_MARK.to_owned() } else { String::new() },
     };
     let (body_text, body_html) = templates::render(draft.kind, &mail)
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering an email")))?;
@@ -148,7 +216,7 @@ async fn enqueue(
     outbox::enqueue(
         tx,
         &NewEmail {
-            recipient_user_id: (to.id.0 != Uuid::nil()).then_some(to.id),
+            recipient_user_id: is_user.then_some(to.id),
             recipient_email: to.email.clone(),
             recipient_name: header_safe(&to.name),
             from_name: header_safe(&facts.tenant_name),
@@ -161,6 +229,7 @@ async fn enqueue(
             in_reply_to: Some(thread.clone()),
             references: Some(thread),
             idempotency_key: format!("{}:{}", draft.key, to.id),
+            unsubscribe_path: is_user.then(|| format!("/{}/unsubscribe", facts.slug)),
         },
         now,
     )
@@ -178,6 +247,7 @@ pub async fn ticket_created(
     let facts = ticket_facts(tx, ticket).await?;
     if let Some(requester) = user(tx, facts.requester_id).await?
         && requester.active
+        && wants(&requester, Event::Created, facts.assignee_id)
     {
         let draft = Draft {
             kind: Kind::TicketCreated,
@@ -193,6 +263,7 @@ pub async fn ticket_created(
     if let Some(assignee) = facts.assignee_id.filter(|a| *a != facts.requester_id)
         && let Some(assignee) = user(tx, assignee).await?
         && may_receive(&assignee, actor.id, false)
+        && wants(&assignee, Event::Assignment, facts.assignee_id)
     {
         let draft = Draft {
             kind: Kind::TicketAssigned,
@@ -220,6 +291,7 @@ pub async fn ticket_created(
             name: format!("{} team", facts.tenant_name),
             staff: true,
             active: true,
+            prefs: Preferences::default(),
         };
         let draft = Draft {
             kind: Kind::TicketCreated,
@@ -261,7 +333,8 @@ pub async fn reply_added(
         key: format!("reply:{reply}"),
     };
     for to in followers(tx, facts.id).await? {
-        if may_receive(&to, actor.id, internal) {
+        let event = if internal { Event::Note } else { Event::Reply };
+        if may_receive(&to, actor.id, internal) && wants(&to, event, facts.assignee_id) {
             enqueue(tx, now, &to, &draft).await?;
         }
     }
@@ -306,6 +379,7 @@ pub async fn ticket_edited(
         && let Some(assignee) = facts.assignee_id
         && let Some(assignee) = user(tx, assignee).await?
         && may_receive(&assignee, actor.id, false)
+        && wants(&assignee, Event::Assignment, facts.assignee_id)
     {
         let draft = Draft {
             kind: Kind::TicketAssigned,
@@ -333,7 +407,10 @@ pub async fn ticket_edited(
         key: format!("updated:{}:{}", facts.id, facts.version),
     };
     for to in followers(tx, facts.id).await? {
-        if Some(to.id) != assignee_told && may_receive(&to, actor.id, false) {
+        if Some(to.id) != assignee_told
+            && may_receive(&to, actor.id, false)
+            && wants(&to, Event::Change, facts.assignee_id)
+        {
             enqueue(tx, now, &to, &draft).await?;
         }
     }
@@ -408,6 +485,7 @@ pub async fn account_link(
             in_reply_to: None,
             references: None,
             idempotency_key: format!("{}:{token_id}", kind.name()),
+            unsubscribe_path: None,
         },
         now,
     )
@@ -429,6 +507,7 @@ mod tests {
             name: "X".into(),
             staff,
             active,
+            prefs: Preferences::default(),
         };
         // (recipient, internal, receives)
         let cases = [

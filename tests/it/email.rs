@@ -164,7 +164,13 @@ fn smtp_config(port: u16) -> Figment {
 }
 
 fn worker(app: &TestApp) -> Worker {
-    Worker::from_config(app.db.clone(), &app.state.config, app.clock.clone()).unwrap()
+    Worker::from_config(
+        app.db.clone(),
+        &app.state.config,
+        app.clock.clone(),
+        app.state.secret_bytes(),
+    )
+    .unwrap()
 }
 
 /// Delivers what is due and returns what the worker did.
@@ -587,6 +593,7 @@ async fn an_action_that_fails_or_rolls_back_leaves_no_mail() {
         in_reply_to: None,
         references: None,
         idempotency_key: "test:rollback".into(),
+        unsubscribe_path: None,
     };
     assert!(
         outbox::enqueue(&mut tx, &email, app.clock.now())
@@ -706,4 +713,88 @@ async fn reopening_a_closed_ticket_tells_its_followers() {
         new.iter()
             .all(|m| m.to != vec!["customer@acme.test".to_owned()])
     );
+}
+
+#[tokio::test]
+async fn the_admin_outbox_lists_failed_mail_and_a_retry_requeues_and_delivers_it() {
+    let port = dead_port();
+    let config = smtp_config(port).merge(Serialized::default("smtp.max_attempts", 1));
+    let mut app = TestApp::with_config(config).await;
+    let acme = app.create_tenant("acme").await;
+    let beta = app.create_tenant("beta").await;
+    create_direct(&app, &acme.customer, subject("Printer <b>jam</b>")).await;
+    create_direct(&app, &beta.customer, subject("Beta's secret")).await;
+    assert_eq!(deliver(&app).await.failed, 2);
+
+    sign_in_as(&mut app, "acme", "agent@acme.test").await;
+    assert_eq!(app.get("/acme/admin/outbox").await.status, StatusCode::NOT_FOUND);
+
+    sign_in_as(&mut app, "acme", "admin@acme.test").await;
+    let page = app.get("/acme/admin/outbox").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("customer@acme.test"), "{}", page.body);
+    assert!(page.body.contains("[TKT-000001] Printer &#60;b&#62;jam&#60;/b&#62;")
+        || page.body.contains("[TKT-000001] Printer &lt;b&gt;jam&lt;/b&gt;"), "{}", page.body);
+    assert!(page.body.contains("ticket_created"));
+    assert!(page.body.contains("Failed"));
+    assert!(page.body.contains(">Retry</button>"));
+    assert!(!page.body.contains("Beta's secret"), "another tenant's mail");
+    assert!(page.body.contains("href=\"/acme/admin/outbox\""), "in the settings navigation");
+
+    let id: uuid::Uuid = sqlx::query_scalar(
+        "select id from email_outbox where tenant_id = $1",
+    )
+    .bind(acme.tenant.id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let beta_id: uuid::Uuid = sqlx::query_scalar(
+        "select id from email_outbox where tenant_id = $1",
+    )
+    .bind(beta.tenant.id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    // Another tenant's row is not found, and stays failed.
+    let response = app
+        .post_form("/acme/admin/outbox/retry", &[("id", &beta_id.to_string())])
+        .await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+
+    app.post_form("/acme/admin/outbox/retry", &[("id", &id.to_string())])
+        .await
+        .assert_redirect_to("/acme/admin/outbox?notice=saved");
+    let statuses: Vec<(String, i32)> =
+        sqlx::query_as("select status, attempts from email_outbox order by tenant_id = $1 desc")
+            .bind(acme.tenant.id)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        statuses,
+        [("pending".to_owned(), 0), ("failed".to_owned(), 1)]
+    );
+    let audit: (String, String, String) = sqlx::query_as(
+        "select area, action, subject from admin_audit_log where tenant_id = $1",
+    )
+    .bind(acme.tenant.id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((audit.0.as_str(), audit.1.as_str()), ("outbox", "retry"));
+    assert!(audit.2.contains("customer@acme.test"), "{audit:?}");
+
+    // Retrying again: it is queued already, so the page says why not.
+    let again = app
+        .post_form("/acme/admin/outbox/retry", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("Only failed messages can be retried"), "{}", again.body);
+
+    let sink = Sink::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap());
+    assert_eq!(deliver(&app).await.sent, 1);
+    assert_eq!(sink.mails().len(), 1);
+    let page = app.get("/acme/admin/outbox").await;
+    assert!(page.body.contains("<td>Sent</td>"), "{}", page.body);
+    assert!(!page.body.contains(">Retry</button>"), "{}", page.body);
 }

@@ -192,6 +192,7 @@ fn name_taken(error: &sqlx::Error, constraints: &[&str]) -> bool {
 mod categories;
 mod general;
 mod groups;
+mod outbox;
 mod priorities;
 mod statuses;
 mod tags;
@@ -201,6 +202,7 @@ mod users;
 pub use categories::*;
 pub use general::*;
 pub use groups::*;
+pub use outbox::*;
 pub use priorities::*;
 pub use statuses::*;
 pub use tags::*;

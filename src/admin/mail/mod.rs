@@ -1,0 +1,17 @@
+//! The admin pages about mail: the outbox (what was sent, what failed, retry)
+//! and, with inbound mail, the messages received and what was decided.
+
+mod handlers;
+mod views;
+
+use crate::state::AppState;
+use axum::{
+    Router,
+    routing::{get, post},
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{tenant}/admin/outbox", get(handlers::outbox))
+        .route("/{tenant}/admin/outbox/retry", post(handlers::retry))
+}
