@@ -28,22 +28,25 @@ use time::Duration;
 
 /// One message as the sink received it: the envelope recipients and the text.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     to: Vec<String>,
     raw: Vec<u8>,
 }
 
 /// What the tests look at in a received message.
 #[derive(Debug)]
-struct Mail {
-    to: Vec<String>,
-    from_name: String,
-    subject: String,
-    message_id: String,
-    in_reply_to: String,
-    references: String,
-    text: String,
-    html: String,
+pub(crate) struct Mail {
+    pub(crate) to: Vec<String>,
+    pub(crate) from_name: String,
+    pub(crate) subject: String,
+    pub(crate) message_id: String,
+    pub(crate) in_reply_to: String,
+    pub(crate) references: String,
+    pub(crate) reply_to: String,
+    pub(crate) list_unsubscribe: String,
+    pub(crate) text: String,
+    pub(crate) html: String,
+    pub(crate) raw: Vec<u8>,
 }
 
 impl Received {
@@ -70,6 +73,18 @@ impl Received {
             message_id: message.message_id().unwrap_or_default().to_owned(),
             in_reply_to: header(message.in_reply_to()),
             references: header(message.references()),
+            reply_to: message
+                .reply_to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_owned(),
+            list_unsubscribe: message
+                .header_raw("List-Unsubscribe")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
+            raw: self.raw.clone(),
             text: message.body_text(0).unwrap_or_default().into_owned(),
             html: message.body_html(0).unwrap_or_default().into_owned(),
         }
@@ -107,17 +122,17 @@ impl Handler for SinkHandler {
 
 /// An SMTP server on 127.0.0.1 that keeps what it receives. Its thread lives as
 /// long as the test process.
-struct Sink {
-    port: u16,
+pub(crate) struct Sink {
+    pub(crate) port: u16,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Sink {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap())
     }
 
-    fn start_on(listener: TcpListener) -> Self {
+    pub(crate) fn start_on(listener: TcpListener) -> Self {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let mut server = Server::new(SinkHandler {
@@ -132,7 +147,7 @@ impl Sink {
         Self { port, received }
     }
 
-    fn mails(&self) -> Vec<Mail> {
+    pub(crate) fn mails(&self) -> Vec<Mail> {
         self.received
             .lock()
             .unwrap()
@@ -141,13 +156,13 @@ impl Sink {
             .collect()
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.received.lock().unwrap().clear();
     }
 }
 
 /// A port nothing listens on (until a test starts a sink on it).
-fn dead_port() -> u16 {
+pub(crate) fn dead_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -156,14 +171,14 @@ fn dead_port() -> u16 {
 }
 
 /// Configuration sending mail over plain SMTP to 127.0.0.1:`port`.
-fn smtp_config(port: u16) -> Figment {
+pub(crate) fn smtp_config(port: u16) -> Figment {
     Config::defaults()
         .merge(Serialized::default("smtp.host", "127.0.0.1"))
         .merge(Serialized::default("smtp.port", port))
         .merge(Serialized::default("smtp.security", "plain"))
 }
 
-fn worker(app: &TestApp) -> Worker {
+pub(crate) fn worker(app: &TestApp) -> Worker {
     Worker::from_config(
         app.db.clone(),
         &app.state.config,
@@ -174,11 +189,11 @@ fn worker(app: &TestApp) -> Worker {
 }
 
 /// Delivers what is due and returns what the worker did.
-async fn deliver(app: &TestApp) -> Report {
+pub(crate) async fn deliver(app: &TestApp) -> Report {
     worker(app).run_once().await.unwrap()
 }
 
-fn recipients(mails: &[Mail]) -> BTreeSet<String> {
+pub(crate) fn recipients(mails: &[Mail]) -> BTreeSet<String> {
     mails.iter().flat_map(|m| m.to.iter().cloned()).collect()
 }
 
@@ -193,7 +208,7 @@ async fn outbox_rows(app: &TestApp) -> Vec<(String, i32, time::OffsetDateTime, O
     .unwrap()
 }
 
-async fn ticket_id(app: &TestApp, tenant: TenantId, number: i64) -> uuid::Uuid {
+pub(crate) async fn ticket_id(app: &TestApp, tenant: TenantId, number: i64) -> uuid::Uuid {
     sqlx::query_scalar("select id from tickets where tenant_id = $1 and number = $2")
         .bind(tenant)
         .bind(number)

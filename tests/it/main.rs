@@ -21,6 +21,7 @@ mod demo;
 mod email;
 mod http;
 mod lifecycle;
+mod notification_prefs;
 mod passwords;
 mod replies;
 mod seed;
