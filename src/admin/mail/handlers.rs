@@ -6,10 +6,11 @@ use crate::{
         service::{self, AdminError, Ctx},
         views::nav,
     },
-    email::outbox,
+    email::{inbound::repo as inbound_repo, outbox},
     error::{AppError, AppResult},
     state::AppState,
     tenants::Tenant,
+    tickets::model::display_number,
     web::{chrome::Chrome, extract::Admin, form::Fields, format},
 };
 use axum::{
@@ -135,5 +136,127 @@ pub async fn retry(
         }
         Err(AdminError::Invalid(_)) => Err(AppError::NotFound),
         Err(AdminError::App(error)) => Err(error),
+    }
+}
+
+fn decision_label(decision: &str) -> String {
+    match decision {
+        "reply" => "Reply added",
+        "ticket" => "New ticket",
+        "rejected" => "Rejected",
+        "duplicate" => "Duplicate (ignored)",
+        other => other,
+    }
+    .to_owned()
+}
+
+async fn inbound_page(
+    state: &AppState,
+    tenant: &Tenant,
+    chrome: Chrome,
+    after: Option<Uuid>,
+    new_secret: Option<String>,
+) -> AppResult<InboundPage> {
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let settings = inbound_repo::settings(&mut tx, tenant.id).await?;
+    let mut rows = inbound_repo::admin_page(&mut tx, after, PAGE + 1).await?;
+    tx.commit().await?;
+    let base = tenant.base_path();
+    let more = rows.len() as i64 > PAGE;
+    rows.truncate(PAGE as usize);
+    let next_href = more
+        .then(|| rows.last())
+        .flatten()
+        .map(|last| format!("{base}/admin/inbound?after={}", last.id));
+    Ok(InboundPage {
+        nav: nav(&base, "inbound"),
+        endpoint: format!(
+            "{}{base}{}",
+            state.config.server.public_url.trim_end_matches('/'),
+            crate::email::inbound::ENDPOINT
+        ),
+        has_secret: settings.inbound_secret_hash.is_some(),
+        new_secret,
+        accept_email_tickets: settings.accept_email_tickets,
+        reply_to: state.config.email.reply_to.clone(),
+        rows: rows
+            .into_iter()
+            .map(|r| InboundRowView {
+                received: format::datetime(r.received_at),
+                received_iso: format::iso(r.received_at),
+                from: r.from_address,
+                subject: r.subject,
+                decision: decision_label(&r.decision),
+                reason: r.reason,
+                ticket: r.ticket_number.map(|n| {
+                    (
+                        display_number(&tenant.ticket_prefix, n),
+                        format!("{base}/tickets/{n}"),
+                    )
+                }),
+            })
+            .collect(),
+        next_href,
+        first_href: after.map(|_| format!("{base}/admin/inbound")),
+        base,
+        chrome,
+    })
+}
+
+pub async fn inbound(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+    Query(query): Query<PageQuery>,
+) -> AppResult<InboundPage> {
+    let after = cursor(&query.after)?;
+    inbound_page(&state, &tenant, chrome, after, None).await
+}
+
+/// Answers with the page itself (not a redirect) so the new secret is shown
+/// once without travelling in a URL.
+pub async fn new_inbound_secret(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+) -> AppResult<Response> {
+    let ctx = Ctx {
+        db: &state.db,
+        clock: &state.clock,
+        admin: &admin,
+    };
+    let secret = service::new_inbound_secret(ctx).await.map_err(admin_error)?;
+    let page = inbound_page(&state, &tenant, chrome, None, Some(secret)).await?;
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        page,
+    )
+        .into_response())
+}
+
+pub async fn inbound_settings(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    tenant: Tenant,
+    fields: Fields,
+) -> AppResult<Response> {
+    let ctx = Ctx {
+        db: &state.db,
+        clock: &state.clock,
+        admin: &admin,
+    };
+    service::set_accept_email_tickets(ctx, fields.get("accept_email_tickets") == "on")
+        .await
+        .map_err(admin_error)?;
+    Ok(Redirect::to(&format!("{}/admin/inbound?notice=saved", tenant.base_path())).into_response())
+}
+
+fn admin_error(error: AdminError) -> AppError {
+    match error {
+        AdminError::App(error) => error,
+        AdminError::Invalid(_) => AppError::NotFound,
+        AdminError::Refused(message) => AppError::Conflict(message),
     }
 }

@@ -14,4 +14,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{tenant}/admin/outbox", get(handlers::outbox))
         .route("/{tenant}/admin/outbox/retry", post(handlers::retry))
+        .route("/{tenant}/admin/inbound", get(handlers::inbound))
+        .route(
+            "/{tenant}/admin/inbound/secret",
+            post(handlers::new_inbound_secret),
+        )
+        .route(
+            "/{tenant}/admin/inbound/settings",
+            post(handlers::inbound_settings),
+        )
 }

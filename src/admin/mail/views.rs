@@ -34,3 +34,32 @@ pub struct OutboxPage {
     pub first_href: Option<String>,
     pub problem: Option<String>,
 }
+
+/// One inbound message as the page shows it.
+pub struct InboundRowView {
+    pub received: String,
+    pub received_iso: String,
+    pub from: String,
+    pub subject: String,
+    pub decision: String,
+    pub reason: String,
+    /// The ticket it went to: (display number, link).
+    pub ticket: Option<(String, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/inbound.html")]
+pub struct InboundPage {
+    pub chrome: Chrome,
+    pub nav: Vec<NavLink>,
+    pub base: String,
+    pub endpoint: String,
+    pub has_secret: bool,
+    /// A secret just made: shown this once.
+    pub new_secret: Option<String>,
+    pub accept_email_tickets: bool,
+    pub reply_to: Option<String>,
+    pub rows: Vec<InboundRowView>,
+    pub next_href: Option<String>,
+    pub first_href: Option<String>,
+}

@@ -192,6 +192,7 @@ fn name_taken(error: &sqlx::Error, constraints: &[&str]) -> bool {
 mod categories;
 mod general;
 mod groups;
+mod inbound;
 mod outbox;
 mod priorities;
 mod statuses;
@@ -202,6 +203,7 @@ mod users;
 pub use categories::*;
 pub use general::*;
 pub use groups::*;
+pub use inbound::*;
 pub use outbox::*;
 pub use priorities::*;
 pub use statuses::*;
