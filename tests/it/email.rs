@@ -46,7 +46,13 @@ pub(crate) struct Mail {
     pub(crate) list_unsubscribe: String,
     pub(crate) text: String,
     pub(crate) html: String,
-    pub(crate) raw: Vec<u8>,
+}
+
+impl Mail {
+    /// The Message-ID as it goes in In-Reply-To and References.
+    pub(crate) fn message_id_bracketed(&self) -> String {
+        format!("<{}>", self.message_id)
+    }
 }
 
 impl Received {
@@ -84,7 +90,6 @@ impl Received {
                 .unwrap_or_default()
                 .trim()
                 .to_owned(),
-            raw: self.raw.clone(),
             text: message.body_text(0).unwrap_or_default().into_owned(),
             html: message.body_html(0).unwrap_or_default().into_owned(),
         }

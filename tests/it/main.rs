@@ -20,6 +20,7 @@ mod config;
 mod demo;
 mod email;
 mod http;
+mod inbound;
 mod lifecycle;
 mod notification_prefs;
 mod passwords;
