@@ -225,7 +225,9 @@ impl Config {
         }
         if let Some(pattern) = &self.email.reply_to
             && (pattern.matches("{token}").count() != 1
-                || !pattern.split_once("{token}").is_some_and(|(_, domain)| domain.contains('@')))
+                || !pattern
+                    .split_once("{token}")
+                    .is_some_and(|(_, domain)| domain.contains('@')))
         {
             return key(
                 "email.reply_to",

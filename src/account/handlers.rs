@@ -156,5 +156,11 @@ pub async fn unsubscribe(
         &token,
     )
     .await?;
-    Ok(unsubscribe_view(chrome, &tenant, String::new(), found, true))
+    Ok(unsubscribe_view(
+        chrome,
+        &tenant,
+        String::new(),
+        found,
+        true,
+    ))
 }

@@ -10,7 +10,10 @@
 //!
 //! Neither is stored: both are checked by recomputing the HMAC, in constant time.
 
-use crate::{auth::tokens, db::{TenantId, UserId}};
+use crate::{
+    auth::tokens,
+    db::{TenantId, UserId},
+};
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use uuid::Uuid;
 
@@ -174,8 +177,14 @@ mod tests {
             token_in_address(pattern, "Support+ABC@Help.Example.Test"),
             Some("ABC")
         );
-        assert_eq!(token_in_address(pattern, "support+@help.example.test"), None);
-        assert_eq!(token_in_address(pattern, "sales+abc@help.example.test"), None);
+        assert_eq!(
+            token_in_address(pattern, "support+@help.example.test"),
+            None
+        );
+        assert_eq!(
+            token_in_address(pattern, "sales+abc@help.example.test"),
+            None
+        );
         assert_eq!(token_in_address("no-token@x", "no-token@x"), None);
     }
 
@@ -184,11 +193,21 @@ mod tests {
         let tenant = TenantId(Uuid::now_v7());
         let (user, ticket) = (UserId(Uuid::now_v7()), Uuid::now_v7());
         let token = unsubscribe_token(b"s", tenant, user, ticket);
-        assert_eq!(parse_unsubscribe_token(b"s", tenant, &token), Some((user, ticket)));
+        assert_eq!(
+            parse_unsubscribe_token(b"s", tenant, &token),
+            Some((user, ticket))
+        );
         let other_user = UserId(Uuid::now_v7());
-        let swapped = token.replacen(&user.0.simple().to_string(), &other_user.0.simple().to_string(), 1);
+        let swapped = token.replacen(
+            &user.0.simple().to_string(),
+            &other_user.0.simple().to_string(),
+            1,
+        );
         assert_eq!(parse_unsubscribe_token(b"s", tenant, &swapped), None);
-        assert_eq!(parse_unsubscribe_token(b"s", TenantId(Uuid::now_v7()), &token), None);
+        assert_eq!(
+            parse_unsubscribe_token(b"s", TenantId(Uuid::now_v7()), &token),
+            None
+        );
         assert_eq!(parse_unsubscribe_token(b"s", tenant, "x.y.z"), None);
     }
 }

@@ -205,7 +205,11 @@ async fn enqueue(
         changes: draft.changes.clone(),
         internal: draft.internal,
         // The team's address follows nothing, so it has nothing to leave.
-        unsubscribe: if is_user { UNSUBSCRIBE_MARK.to_owned() } else { String::new() },
+        unsubscribe: if is_user {
+            UNSUBSCRIBE_MARK.to_owned()
+        } else {
+            String::new()
+        },
     };
     let (body_text, body_html) = templates::render(draft.kind, &mail)
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering an email")))?;

@@ -206,8 +206,14 @@ mod tests {
             );
             assert!(html.contains("Acme &#38; Co") || html.contains("Acme &amp; Co"));
             assert!(!html.contains("<script>"), "{kind:?}: {html}");
-            assert!(text.contains("/acme/unsubscribe?token=t"), "{kind:?}: {text}");
-            assert!(html.contains("/acme/unsubscribe?token=t"), "{kind:?}: {html}");
+            assert!(
+                text.contains("/acme/unsubscribe?token=t"),
+                "{kind:?}: {text}"
+            );
+            assert!(
+                html.contains("/acme/unsubscribe?token=t"),
+                "{kind:?}: {html}"
+            );
         }
     }
 

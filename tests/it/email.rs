@@ -747,34 +747,47 @@ async fn the_admin_outbox_lists_failed_mail_and_a_retry_requeues_and_delivers_it
     assert_eq!(deliver(&app).await.failed, 2);
 
     sign_in_as(&mut app, "acme", "agent@acme.test").await;
-    assert_eq!(app.get("/acme/admin/outbox").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/acme/admin/outbox").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     sign_in_as(&mut app, "acme", "admin@acme.test").await;
     let page = app.get("/acme/admin/outbox").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("customer@acme.test"), "{}", page.body);
-    assert!(page.body.contains("[TKT-000001] Printer &#60;b&#62;jam&#60;/b&#62;")
-        || page.body.contains("[TKT-000001] Printer &lt;b&gt;jam&lt;/b&gt;"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("[TKT-000001] Printer &#60;b&#62;jam&#60;/b&#62;")
+            || page
+                .body
+                .contains("[TKT-000001] Printer &lt;b&gt;jam&lt;/b&gt;"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("ticket_created"));
     assert!(page.body.contains("Failed"));
     assert!(page.body.contains(">Retry</button>"));
-    assert!(!page.body.contains("Beta's secret"), "another tenant's mail");
-    assert!(page.body.contains("href=\"/acme/admin/outbox\""), "in the settings navigation");
+    assert!(
+        !page.body.contains("Beta's secret"),
+        "another tenant's mail"
+    );
+    assert!(
+        page.body.contains("href=\"/acme/admin/outbox\""),
+        "in the settings navigation"
+    );
 
-    let id: uuid::Uuid = sqlx::query_scalar(
-        "select id from email_outbox where tenant_id = $1",
-    )
-    .bind(acme.tenant.id)
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
-    let beta_id: uuid::Uuid = sqlx::query_scalar(
-        "select id from email_outbox where tenant_id = $1",
-    )
-    .bind(beta.tenant.id)
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar("select id from email_outbox where tenant_id = $1")
+        .bind(acme.tenant.id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let beta_id: uuid::Uuid =
+        sqlx::query_scalar("select id from email_outbox where tenant_id = $1")
+            .bind(beta.tenant.id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     // Another tenant's row is not found, and stays failed.
     let response = app
         .post_form("/acme/admin/outbox/retry", &[("id", &beta_id.to_string())])
@@ -794,13 +807,12 @@ async fn the_admin_outbox_lists_failed_mail_and_a_retry_requeues_and_delivers_it
         statuses,
         [("pending".to_owned(), 0), ("failed".to_owned(), 1)]
     );
-    let audit: (String, String, String) = sqlx::query_as(
-        "select area, action, subject from admin_audit_log where tenant_id = $1",
-    )
-    .bind(acme.tenant.id)
-    .fetch_one(app.db.pool())
-    .await
-    .unwrap();
+    let audit: (String, String, String) =
+        sqlx::query_as("select area, action, subject from admin_audit_log where tenant_id = $1")
+            .bind(acme.tenant.id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
     assert_eq!((audit.0.as_str(), audit.1.as_str()), ("outbox", "retry"));
     assert!(audit.2.contains("customer@acme.test"), "{audit:?}");
 
@@ -809,7 +821,11 @@ async fn the_admin_outbox_lists_failed_mail_and_a_retry_requeues_and_delivers_it
         .post_form("/acme/admin/outbox/retry", &[("id", &id.to_string())])
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
-    assert!(again.body.contains("Only failed messages can be retried"), "{}", again.body);
+    assert!(
+        again.body.contains("Only failed messages can be retried"),
+        "{}",
+        again.body
+    );
 
     let sink = Sink::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap());
     assert_eq!(deliver(&app).await.sent, 1);

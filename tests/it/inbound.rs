@@ -30,8 +30,7 @@ struct Acme {
 
 async fn setup(extra: &[(&str, serde_json::Value)]) -> Inbound {
     let sink = Sink::start();
-    let mut config =
-        smtp_config(sink.port).merge(Serialized::default("email.reply_to", REPLY_TO));
+    let mut config = smtp_config(sink.port).merge(Serialized::default("email.reply_to", REPLY_TO));
     for (key, value) in extra {
         config = config.merge(Serialized::default(key, value.clone()));
     }
@@ -41,7 +40,10 @@ async fn setup(extra: &[(&str, serde_json::Value)]) -> Inbound {
     app.get("/acme/admin/inbound").await;
     let page = app.post_form("/acme/admin/inbound/secret", &[]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let start = page.body.find("<code id=\"inbound-secret\">").expect("the secret is shown")
+    let start = page
+        .body
+        .find("<code id=\"inbound-secret\">")
+        .expect("the secret is shown")
         + "<code id=\"inbound-secret\">".len();
     let secret = page.body[start..start + page.body[start..].find('<').unwrap()].to_owned();
     app.clear_cookies();
@@ -85,12 +87,17 @@ impl Inbound {
 
     /// The mail the customer got about an agent reply on a new ticket.
     async fn customer_notified(&mut self) -> (i64, Mail) {
-        let number = create_direct(&self.app, &self.acme.customer, subject("Printer on fire")).await;
+        let number =
+            create_direct(&self.app, &self.acme.customer, subject("Printer on fire")).await;
         deliver(&self.app).await;
         self.sink.clear();
         reply_direct(&self.app, &self.acme.agent, number, "We are on it.", false).await;
         deliver(&self.app).await;
-        let mail = self.sink.mails().pop().expect("the customer's notification");
+        let mail = self
+            .sink
+            .mails()
+            .pop()
+            .expect("the customer's notification");
         self.sink.clear();
         (number, mail)
     }
@@ -123,7 +130,11 @@ const QUOTED: &str = "Thanks, that fixed it.\r\n\r\nOn Mon, 23 Nov 2026 at 09:00
 async fn a_reply_to_a_notification_becomes_a_reply_by_its_recipient_with_quotes_stripped() {
     let mut t = setup(&[]).await;
     let (number, mail) = t.customer_notified().await;
-    assert!(mail.reply_to.starts_with("support+") && mail.reply_to.ends_with("@help.acme.test"), "{}", mail.reply_to);
+    assert!(
+        mail.reply_to.starts_with("support+") && mail.reply_to.ends_with("@help.acme.test"),
+        "{}",
+        mail.reply_to
+    );
 
     let raw = message(
         "Customer <customer@acme.test>",
@@ -134,9 +145,15 @@ async fn a_reply_to_a_notification_becomes_a_reply_by_its_recipient_with_quotes_
         QUOTED,
     );
     let (status, decision, reason) = t.post(&raw).await;
-    assert_eq!((status, decision.as_str(), reason.as_str()), (StatusCode::OK, "reply", "matched token"));
+    assert_eq!(
+        (status, decision.as_str(), reason.as_str()),
+        (StatusCode::OK, "reply", "matched token")
+    );
     let replies = t.replies().await;
-    assert_eq!(replies.last().unwrap(), &(t.acme.customer.id, "Thanks, that fixed it.".to_owned()));
+    assert_eq!(
+        replies.last().unwrap(),
+        &(t.acme.customer.id, "Thanks, that fixed it.".to_owned())
+    );
 
     // The agent, who follows the ticket, hears of it like of any reply.
     deliver(&t.app).await;
@@ -144,7 +161,11 @@ async fn a_reply_to_a_notification_becomes_a_reply_by_its_recipient_with_quotes_
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to, ["agent@acme.test"]);
     assert!(mails[0].text.contains("Thanks, that fixed it."));
-    assert!(!mails[0].text.contains("We are on it."), "{}", mails[0].text);
+    assert!(
+        !mails[0].text.contains("We are on it."),
+        "{}",
+        mails[0].text
+    );
 
     // The same message again is a duplicate and changes nothing.
     let (_, decision, _) = t.post(&raw).await;
@@ -162,18 +183,43 @@ async fn a_reply_to_a_notification_becomes_a_reply_by_its_recipient_with_quotes_
 #[tokio::test]
 async fn a_forged_token_or_a_sender_who_is_not_the_tokens_recipient_creates_nothing() {
     let mut t = setup(&[]).await;
-    add_user(&t.app, t.acme.tenant.id, "other@acme.test", "Other", Role::Customer).await;
+    add_user(
+        &t.app,
+        t.acme.tenant.id,
+        "other@acme.test",
+        "Other",
+        Role::Customer,
+    )
+    .await;
     let (_, mail) = t.customer_notified().await;
     let before = t.replies().await.len();
     let token_at = "support+".len();
     let mut forged = mail.reply_to.clone();
     let c = forged.as_bytes()[token_at + 40];
-    forged.replace_range(token_at + 40..token_at + 41, if c == b'a' { "b" } else { "a" });
+    forged.replace_range(
+        token_at + 40..token_at + 41,
+        if c == b'a' { "b" } else { "a" },
+    );
 
     let cases = [
-        ("customer@acme.test", forged.as_str(), "f1", "unknown reply token"),
-        ("other@acme.test", mail.reply_to.as_str(), "f2", "does not match the reply token"),
-        ("stranger@evil.test", mail.reply_to.as_str(), "f3", "does not match the reply token"),
+        (
+            "customer@acme.test",
+            forged.as_str(),
+            "f1",
+            "unknown reply token",
+        ),
+        (
+            "other@acme.test",
+            mail.reply_to.as_str(),
+            "f2",
+            "does not match the reply token",
+        ),
+        (
+            "stranger@evil.test",
+            mail.reply_to.as_str(),
+            "f3",
+            "does not match the reply token",
+        ),
     ];
     for (from, to, id, expected) in cases {
         // Threading headers that would match do not rescue a bad token.
@@ -186,7 +232,11 @@ async fn a_forged_token_or_a_sender_who_is_not_the_tokens_recipient_creates_noth
             "Let me in.",
         );
         let (status, decision, reason) = t.post(&raw).await;
-        assert_eq!((status, decision.as_str()), (StatusCode::OK, "rejected"), "{from}: {reason}");
+        assert_eq!(
+            (status, decision.as_str()),
+            (StatusCode::OK, "rejected"),
+            "{from}: {reason}"
+        );
         assert!(reason.contains(expected), "{from}: {reason}");
     }
     assert_eq!(t.replies().await.len(), before);
@@ -196,7 +246,14 @@ async fn a_forged_token_or_a_sender_who_is_not_the_tokens_recipient_creates_noth
 #[tokio::test]
 async fn without_a_token_threading_headers_match_then_a_participants_subject_number() {
     let mut t = setup(&[]).await;
-    let other = add_user(&t.app, t.acme.tenant.id, "other@acme.test", "Other", Role::Customer).await;
+    let other = add_user(
+        &t.app,
+        t.acme.tenant.id,
+        "other@acme.test",
+        "Other",
+        Role::Customer,
+    )
+    .await;
     let (_, mail) = t.customer_notified().await;
 
     // In-Reply-To of a message Tessera sent.
@@ -221,41 +278,82 @@ async fn without_a_token_threading_headers_match_then_a_participants_subject_num
     assert_eq!(t.post(&raw).await.2, "matched References");
 
     // The number in the subject: the requester is a participant…
-    let raw = message("customer@acme.test", "support@help.acme.test", "Re: [TKT-000001] Printer", "", "s1", "Third by subject.");
+    let raw = message(
+        "customer@acme.test",
+        "support@help.acme.test",
+        "Re: [TKT-000001] Printer",
+        "",
+        "s1",
+        "Third by subject.",
+    );
     let (_, decision, reason) = t.post(&raw).await;
     assert_eq!(decision, "reply");
     assert!(reason.starts_with("matched subject TKT-000001"), "{reason}");
     // …another customer is not: rejected while the tenant takes no email tickets…
-    let raw = message("other@acme.test", "support@help.acme.test", "Re: [TKT-000001] Printer", "", "s2", "Let me in.");
+    let raw = message(
+        "other@acme.test",
+        "support@help.acme.test",
+        "Re: [TKT-000001] Printer",
+        "",
+        "s2",
+        "Let me in.",
+    );
     let (_, decision, reason) = t.post(&raw).await;
     assert_eq!(decision, "rejected");
-    assert!(reason.contains("sender not a participant of TKT-000001"), "{reason}");
+    assert!(
+        reason.contains("sender not a participant of TKT-000001"),
+        "{reason}"
+    );
 
     let bodies: Vec<String> = t.replies().await.into_iter().map(|(_, b)| b).collect();
     assert_eq!(
         &bodies[1..],
-        ["First by headers.", "Second by references.", "Third by subject."]
+        [
+            "First by headers.",
+            "Second by references.",
+            "Third by subject."
+        ]
     );
 
     // …and a new ticket of their own once it does.
     sign_in_as(&mut t.app, "acme", "admin@acme.test").await;
     t.app.get("/acme/admin/inbound").await;
     t.app
-        .post_form("/acme/admin/inbound/settings", &[("accept_email_tickets", "on")])
+        .post_form(
+            "/acme/admin/inbound/settings",
+            &[("accept_email_tickets", "on")],
+        )
         .await
         .assert_redirect_to("/acme/admin/inbound?notice=saved");
     t.app.clear_cookies();
-    let raw = message("other@acme.test", "support@help.acme.test", "Re: [TKT-000001] Printer", "", "s3", "My own problem.");
+    let raw = message(
+        "other@acme.test",
+        "support@help.acme.test",
+        "Re: [TKT-000001] Printer",
+        "",
+        "s3",
+        "My own problem.",
+    );
     let (_, decision, reason) = t.post(&raw).await;
     assert_eq!(decision, "ticket");
-    assert_eq!(reason, "new ticket TKT-000002: sender not a participant of TKT-000001");
+    assert_eq!(
+        reason,
+        "new ticket TKT-000002: sender not a participant of TKT-000001"
+    );
     let requester: UserId = sqlx::query_scalar("select requester_id from tickets where number = 2")
         .fetch_one(t.app.db.pool())
         .await
         .unwrap();
     assert_eq!(requester, other.id);
     // Strangers never open tickets.
-    let raw = message("stranger@evil.test", "support@help.acme.test", "Hello", "", "s4", "Spam.");
+    let raw = message(
+        "stranger@evil.test",
+        "support@help.acme.test",
+        "Hello",
+        "",
+        "s4",
+        "Spam.",
+    );
     assert_eq!(t.post(&raw).await.1, "rejected");
 }
 
@@ -277,14 +375,28 @@ async fn without_the_secret_nothing_is_read_and_bad_messages_are_rejected_and_re
     }
     assert!(t.recorded().await.is_empty());
 
-    let big = message("customer@acme.test", &mail.reply_to, "Re: x", "", "a2", &"x".repeat(5000));
+    let big = message(
+        "customer@acme.test",
+        &mail.reply_to,
+        "Re: x",
+        "",
+        "a2",
+        &"x".repeat(5000),
+    );
     let (status, decision, reason) = t.post(&big).await;
     assert_eq!((status, decision.as_str()), (StatusCode::OK, "rejected"));
     assert!(reason.starts_with("oversized"), "{reason}");
     let (_, decision, reason) = t.post("this is not a mail message").await;
     assert_eq!(decision, "rejected");
     assert!(reason.starts_with("malformed"), "{reason}");
-    let auto = message("customer@acme.test", &mail.reply_to, "Out of office", "Auto-Submitted: auto-replied\r\n", "a3", "Away.");
+    let auto = message(
+        "customer@acme.test",
+        &mail.reply_to,
+        "Out of office",
+        "Auto-Submitted: auto-replied\r\n",
+        "a3",
+        "Away.",
+    );
     assert_eq!(t.post(&auto).await.1, "rejected");
     assert_eq!(t.recorded().await.len(), 3);
     assert_eq!(t.replies().await.len(), 1, "only the agent's reply");

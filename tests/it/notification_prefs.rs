@@ -17,7 +17,11 @@ fn unsubscribe_path(mail: &Mail) -> String {
         .lines()
         .find(|l| l.starts_with("Stop following "))
         .unwrap_or_else(|| panic!("no unsubscribe link in {}", mail.text));
-    let url = line.split(": ").nth(1).expect("a link after the colon").trim();
+    let url = line
+        .split(": ")
+        .nth(1)
+        .expect("a link after the colon")
+        .trim();
     let path = url
         .strip_prefix("http://127.0.0.1:8080")
         .unwrap_or_else(|| panic!("not under the public URL: {url}"));
@@ -39,14 +43,24 @@ async fn switched_off_notifications_are_not_sent_and_only_assigned_limits_staff(
     let sink = Sink::start();
     let mut app = TestApp::with_config(smtp_config(sink.port)).await;
     let acme = app.create_tenant("acme").await;
-    let agent2 = add_user(&app, acme.tenant.id, "agent2@acme.test", "Agent Two", Role::Agent).await;
+    let agent2 = add_user(
+        &app,
+        acme.tenant.id,
+        "agent2@acme.test",
+        "Agent Two",
+        Role::Agent,
+    )
+    .await;
 
     // The customer turns off replies (and keeps the rest); the page shows it.
     sign_in_as(&mut app, "acme", "customer@acme.test").await;
     let page = app.get("/acme/account/notifications").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Replies"));
-    assert!(!page.body.contains("Only tickets assigned to me"), "staff only");
+    assert!(
+        !page.body.contains("Only tickets assigned to me"),
+        "staff only"
+    );
     app.post_form(
         "/acme/account/notifications",
         &[("ticket_created", "on"), ("changes", "on")],
@@ -54,8 +68,15 @@ async fn switched_off_notifications_are_not_sent_and_only_assigned_limits_staff(
     .await
     .assert_redirect_to("/acme/account/notifications?notice=saved");
     let page = app.get("/acme/account/notifications").await;
-    assert!(page.body.contains("id=\"pref-ticket_created\" name=\"ticket_created\" type=\"checkbox\" checked"));
-    assert!(page.body.contains("id=\"pref-replies\" name=\"replies\" type=\"checkbox\" aria"));
+    assert!(
+        page.body.contains(
+            "id=\"pref-ticket_created\" name=\"ticket_created\" type=\"checkbox\" checked"
+        )
+    );
+    assert!(
+        page.body
+            .contains("id=\"pref-replies\" name=\"replies\" type=\"checkbox\" aria")
+    );
 
     // The second agent wants mail about their own tickets only.
     sign_in_as(&mut app, "acme", "agent2@acme.test").await;
@@ -93,11 +114,17 @@ async fn switched_off_notifications_are_not_sent_and_only_assigned_limits_staff(
     })
     .await;
     deliver(&app).await;
-    assert_eq!(recipients(&sink.mails()), ["agent2@acme.test".to_owned()].into());
+    assert_eq!(
+        recipients(&sink.mails()),
+        ["agent2@acme.test".to_owned()].into()
+    );
     sink.clear();
     reply_direct(&app, &acme.agent, number, "Second answer.", false).await;
     deliver(&app).await;
-    assert_eq!(recipients(&sink.mails()), ["agent2@acme.test".to_owned()].into());
+    assert_eq!(
+        recipients(&sink.mails()),
+        ["agent2@acme.test".to_owned()].into()
+    );
 }
 
 #[tokio::test]
@@ -119,10 +146,16 @@ async fn the_unsubscribe_link_stops_following_without_signing_in_and_no_more_mai
     // Not signed in: the link shows what it does and changes nothing yet.
     let page = app.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Stop following TKT-000001?"), "{}", page.body);
+    assert!(
+        page.body.contains("Stop following TKT-000001?"),
+        "{}",
+        page.body
+    );
     assert!(follows(&app, acme.customer.id).await);
     let token = path.split("token=").nth(1).unwrap();
-    let done = app.post_form("/acme/unsubscribe", &[("token", token)]).await;
+    let done = app
+        .post_form("/acme/unsubscribe", &[("token", token)])
+        .await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.body.contains("You no longer follow TKT-000001"));
     assert!(!follows(&app, acme.customer.id).await);
@@ -147,7 +180,14 @@ async fn a_tampered_or_foreign_unsubscribe_token_is_refused_and_changes_nothing(
     let mut app = TestApp::with_config(smtp_config(sink.port)).await;
     let acme = app.create_tenant("acme").await;
     app.create_tenant("beta").await;
-    let other = add_user(&app, acme.tenant.id, "other@acme.test", "Other", Role::Customer).await;
+    let other = add_user(
+        &app,
+        acme.tenant.id,
+        "other@acme.test",
+        "Other",
+        Role::Customer,
+    )
+    .await;
     let number = create_direct(&app, &acme.customer, subject("Printer on fire")).await;
     tessera::tickets::service::set_following(&app.db, &app.clock, &acme.agent, number, true)
         .await
@@ -173,7 +213,9 @@ async fn a_tampered_or_foreign_unsubscribe_token_is_refused_and_changes_nothing(
         let page = app.get(&format!("/{tenant}/unsubscribe?token={bad}")).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{tenant} {bad}");
         app.get("/acme/login").await;
-        let post = app.post_form(&format!("/{tenant}/unsubscribe"), &[("token", bad)]).await;
+        let post = app
+            .post_form(&format!("/{tenant}/unsubscribe"), &[("token", bad)])
+            .await;
         assert_eq!(post.status, StatusCode::NOT_FOUND, "{tenant} {bad}");
     }
     assert!(follows(&app, acme.customer.id).await);

@@ -33,7 +33,9 @@ pub struct PageQuery {
 fn cursor(raw: &str) -> AppResult<Option<Uuid>> {
     match raw.trim() {
         "" => Ok(None),
-        raw => Uuid::try_parse(raw).map(Some).map_err(|_| AppError::NotFound),
+        raw => Uuid::try_parse(raw)
+            .map(Some)
+            .map_err(|_| AppError::NotFound),
     }
 }
 
@@ -125,11 +127,10 @@ pub async fn retry(
         admin: &admin,
     };
     match service::retry_email(ctx, id).await {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "{}/admin/outbox?notice=saved",
-            tenant.base_path()
-        ))
-        .into_response()),
+        Ok(()) => Ok(
+            Redirect::to(&format!("{}/admin/outbox?notice=saved", tenant.base_path()))
+                .into_response(),
+        ),
         Err(AdminError::Refused(message)) => {
             let page = outbox_page(&state, &tenant, chrome, None, Some(message)).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
@@ -227,13 +228,11 @@ pub async fn new_inbound_secret(
         clock: &state.clock,
         admin: &admin,
     };
-    let secret = service::new_inbound_secret(ctx).await.map_err(admin_error)?;
+    let secret = service::new_inbound_secret(ctx)
+        .await
+        .map_err(admin_error)?;
     let page = inbound_page(&state, &tenant, chrome, None, Some(secret)).await?;
-    Ok((
-        [(axum::http::header::CACHE_CONTROL, "no-store")],
-        page,
-    )
-        .into_response())
+    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
 pub async fn inbound_settings(
@@ -250,7 +249,11 @@ pub async fn inbound_settings(
     service::set_accept_email_tickets(ctx, fields.get("accept_email_tickets") == "on")
         .await
         .map_err(admin_error)?;
-    Ok(Redirect::to(&format!("{}/admin/inbound?notice=saved", tenant.base_path())).into_response())
+    Ok(Redirect::to(&format!(
+        "{}/admin/inbound?notice=saved",
+        tenant.base_path()
+    ))
+    .into_response())
 }
 
 fn admin_error(error: AdminError) -> AppError {

@@ -1,9 +1,6 @@
 //! Page structs for the mail admin pages.
 
-use crate::{
-    admin::views::NavLink,
-    web::chrome::Chrome,
-};
+use crate::{admin::views::NavLink, web::chrome::Chrome};
 use askama::Template;
 use askama_web::WebTemplate;
 

@@ -12,8 +12,13 @@ use crate::{
 pub async fn new_inbound_secret(ctx: Ctx<'_>) -> AdminResult<String> {
     let secret = tokens::random_token();
     let mut tx = ctx.begin().await?;
-    inbound_repo::set_secret_hash(&mut tx, ctx.tenant(), &secret_hash(&secret), ctx.clock.now())
-        .await?;
+    inbound_repo::set_secret_hash(
+        &mut tx,
+        ctx.tenant(),
+        &secret_hash(&secret),
+        ctx.clock.now(),
+    )
+    .await?;
     ctx.audit(
         &mut tx,
         entry("inbound", "new secret", "inbound email secret", None, None),

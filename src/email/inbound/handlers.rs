@@ -1,9 +1,7 @@
 //! The inbound endpoint: authenticate, read the bounded body, hand it to the rules.
 
 use super::{repo, secret_hash, service};
-use crate::{
-    email::links::constant_time_eq, error::AppResult, state::AppState, tenants::Tenant,
-};
+use crate::{email::links::constant_time_eq, error::AppResult, state::AppState, tenants::Tenant};
 use axum::{
     Json,
     body::Body,
@@ -63,12 +61,8 @@ pub async fn receive(
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(limit + 1);
-            service::refuse_unread(
-                &ctx,
-                size,
-                format!("oversized: more than {limit} bytes"),
-            )
-            .await?
+            service::refuse_unread(&ctx, size, format!("oversized: more than {limit} bytes"))
+                .await?
         }
         Err(_) => return Ok(StatusCode::BAD_REQUEST.into_response()),
     };

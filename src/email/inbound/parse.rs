@@ -22,7 +22,10 @@ pub struct Inbound {
 }
 
 fn bracketed(id: &str) -> String {
-    format!("<{}>", id.trim().trim_start_matches('<').trim_end_matches('>'))
+    format!(
+        "<{}>",
+        id.trim().trim_start_matches('<').trim_end_matches('>')
+    )
 }
 
 fn ids(value: &HeaderValue) -> Vec<String> {
@@ -112,11 +115,20 @@ mod tests {
     #[test]
     fn replies_lose_quotes_history_and_signature() {
         let cases = [
-            ("Thanks, works now.\n\nOn Mon, 23 Nov 2026 at 09:00, Acme <help@acme.test> wrote:\n> We fixed it.\n", "Thanks, works now."),
-            ("Still broken.\n\nOn Mon, 23 Nov 2026 at 09:00, Acme Support\n<help@acme.test> wrote:\n> old\n", "Still broken."),
+            (
+                "Thanks, works now.\n\nOn Mon, 23 Nov 2026 at 09:00, Acme <help@acme.test> wrote:\n> We fixed it.\n",
+                "Thanks, works now.",
+            ),
+            (
+                "Still broken.\n\nOn Mon, 23 Nov 2026 at 09:00, Acme Support\n<help@acme.test> wrote:\n> old\n",
+                "Still broken.",
+            ),
             ("Inline:\n> quoted\nmy answer\n", "Inline:\nmy answer"),
             ("Short.\n-- \nCara\nACME Corp\n", "Short."),
-            ("Yes.\r\n\r\n-----Original Message-----\r\nFrom: x\r\n", "Yes."),
+            (
+                "Yes.\r\n\r\n-----Original Message-----\r\nFrom: x\r\n",
+                "Yes.",
+            ),
             ("Ok\n\nFrom: Acme\nSent: Monday\nTo: me\n", "Ok"),
             ("Ok\n________________________________\nFrom: Acme\n", "Ok"),
             ("> only a quote\n", ""),

@@ -72,7 +72,11 @@ fn reject(reason: impl Into<String>) -> Target {
 }
 
 /// Records a message that was too large or could not be read.
-pub async fn refuse_unread(ctx: &Ctx<'_>, size: usize, reason: String) -> Result<Outcome, AppError> {
+pub async fn refuse_unread(
+    ctx: &Ctx<'_>,
+    size: usize,
+    reason: String,
+) -> Result<Outcome, AppError> {
     let record = Record {
         size_bytes: i32::try_from(size).unwrap_or(i32::MAX),
         decision: "rejected",
@@ -133,7 +137,8 @@ pub async fn receive(ctx: &Ctx<'_>, raw: &[u8]) -> Result<Outcome, AppError> {
             let body = parse::strip_reply(&message.text);
             if body.is_empty() {
                 record.decision = "rejected";
-                record.reason = format!("{reason}, but nothing is left once the quoted text is removed");
+                record.reason =
+                    format!("{reason}, but nothing is left once the quoted text is removed");
             } else {
                 let actor = load_user(&mut tx, ctx.tenant, user).await?;
                 let number = repo::ticket_participation(&mut tx, ticket, None)
@@ -238,7 +243,9 @@ async fn decide(
             .find_map(|address| links::token_in_address(pattern, address));
         if let Some(token) = token {
             let Some(row) = links::parse_reply_token(ctx.secret, ctx.tenant, token) else {
-                return Ok(reject("unknown reply token (forged or from another helpdesk)"));
+                return Ok(reject(
+                    "unknown reply token (forged or from another helpdesk)",
+                ));
             };
             let Some((ticket, user)) = repo::outbox_target(tx, row).await? else {
                 return Ok(reject("unknown reply token: it names no ticket message"));
@@ -322,7 +329,10 @@ mod tests {
 
     #[test]
     fn the_subject_number_needs_the_prefix_and_digits() {
-        assert_eq!(number_in_subject("Re: [TKT-000013] Printer", "TKT-"), Some(13));
+        assert_eq!(
+            number_in_subject("Re: [TKT-000013] Printer", "TKT-"),
+            Some(13)
+        );
         assert_eq!(number_in_subject("re: tkt-42 again", "TKT-"), Some(42));
         assert_eq!(number_in_subject("Re: TKT- nothing", "TKT-"), None);
         assert_eq!(number_in_subject("Order 000013", "TKT-"), None);
