@@ -401,3 +401,37 @@ async fn without_the_secret_nothing_is_read_and_bad_messages_are_rejected_and_re
     assert_eq!(t.recorded().await.len(), 3);
     assert_eq!(t.replies().await.len(), 1, "only the agent's reply");
 }
+
+#[tokio::test]
+async fn attachments_go_through_the_upload_checks() {
+    let mut t = setup(&[]).await;
+    let (_, mail) = t.customer_notified().await;
+    let raw = format!(
+        "From: customer@acme.test\r\nTo: {}\r\nSubject: Re: logs\r\n\
+         Message-ID: <att1@mail.example.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n\
+         --XYZ\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nHere are the logs.\r\n\
+         --XYZ\r\nContent-Type: text/plain; name=\"log.txt\"\r\n\
+         Content-Disposition: attachment; filename=\"log.txt\"\r\n\r\nline one\r\nline two\r\n\
+         --XYZ\r\nContent-Type: application/octet-stream\r\n\
+         Content-Disposition: attachment; filename=\"tool.exe\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n\
+         --XYZ--\r\n",
+        mail.reply_to
+    );
+    let (_, decision, reason) = t.post(&raw).await;
+    assert_eq!(decision, "reply", "{reason}");
+    assert!(
+        reason.starts_with("matched token; attachments refused:"),
+        "{reason}"
+    );
+    assert!(reason.contains("tool.exe"), "{reason}");
+    let files: Vec<(String, bool)> = sqlx::query_as(
+        "select filename, reply_id is not null from attachments order by created_at",
+    )
+    .fetch_all(t.app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(files, [("log.txt".to_owned(), true)]);
+    assert_eq!(t.replies().await.last().unwrap().1, "Here are the logs.");
+}

@@ -1,7 +1,7 @@
 //! Reading an inbound message: the headers the matching rules use, and the new
 //! text of a reply without the quoted history and the signature.
 
-use mail_parser::{Address, HeaderValue, MessageParser};
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders as _};
 
 /// What the rules look at in one message.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub struct Inbound {
     pub automatic: bool,
     /// The text part (or the HTML part as text).
     pub text: String,
+    /// Attached files: (name as sent, contents).
+    pub attachments: Vec<(String, Vec<u8>)>,
 }
 
 fn bracketed(id: &str) -> String {
@@ -76,6 +78,13 @@ pub fn parse(raw: &[u8]) -> Result<Inbound, &'static str> {
         references: ids(message.references()),
         automatic,
         text: message.body_text(0).unwrap_or_default().into_owned(),
+        attachments: message
+            .attachments()
+            .map(|part| {
+                let name = part.attachment_name().unwrap_or("attachment").to_owned();
+                (name, part.contents().to_vec())
+            })
+            .collect(),
     })
 }
 

@@ -20,6 +20,10 @@ use super::{
     parse::{self, Inbound},
     repo::{self, Record},
 };
+use crate::attachments::{
+    self, MAX_FILES_PER_UPLOAD,
+    service::{Receiving, Upload, UploadError},
+};
 use crate::{
     auth::{self, model::User},
     clock::Clock,
@@ -145,11 +149,22 @@ pub async fn receive(ctx: &Ctx<'_>, raw: &[u8]) -> Result<Outcome, AppError> {
                     .await?
                     .map(|(number, _)| number)
                     .ok_or(AppError::NotFound)?;
-                match replies::add(ctx.db, ctx.clock, &actor, number, NewReply::text(&body)).await {
+                let (upload, notes) = store_attachments(ctx, &message).await?;
+                let reply = NewReply {
+                    files: upload.files(),
+                    ..NewReply::text(&body)
+                };
+                let added = replies::add(ctx.db, ctx.clock, &actor, number, reply).await;
+                if added.is_ok() {
+                    upload.keep();
+                } else {
+                    upload.discard().await;
+                }
+                match added {
                     Ok(reply) => {
                         record.decision = "reply";
                         record.reply_id = Some(reply.0);
-                        record.reason = reason;
+                        record.reason = with_notes(reason, &notes);
                     }
                     Err(ReplyError::Invalid(why)) => {
                         record.decision = "rejected";
@@ -175,11 +190,22 @@ pub async fn receive(ctx: &Ctx<'_>, raw: &[u8]) -> Result<Outcome, AppError> {
                 description: parse::strip_reply(&message.text),
                 ..TicketInput::default()
             };
-            match tickets::create(ctx.db, ctx.clock, &actor, input).await {
+            let (upload, notes) = store_attachments(ctx, &message).await?;
+            let created =
+                tickets::create_with_files(ctx.db, ctx.clock, &actor, input, upload.files()).await;
+            if created.is_ok() {
+                upload.keep();
+            } else {
+                upload.discard().await;
+            }
+            match created {
                 Ok(created) => {
                     record.decision = "ticket";
                     record.ticket_id = repo::ticket_by_number(&mut tx, created.number).await?;
-                    record.reason = format!("new ticket {}{note}", created.display_number);
+                    record.reason = with_notes(
+                        format!("new ticket {}{note}", created.display_number),
+                        &notes,
+                    );
                 }
                 Err(SaveError::App(error)) => return Err(error),
                 Err(other) => {
@@ -200,6 +226,51 @@ pub async fn receive(ctx: &Ctx<'_>, raw: &[u8]) -> Result<Outcome, AppError> {
         decision: record.decision,
         reason: record.reason,
     })
+}
+
+/// Stores the message's attachments through the checks of uploads (blocked
+/// names, sniffed content, size, count). A refused file is left out and said
+/// in the returned notes; the rest are stored, to be recorded with the reply.
+async fn store_attachments(
+    ctx: &Ctx<'_>,
+    message: &Inbound,
+) -> Result<(Upload, Vec<String>), AppError> {
+    let store = attachments::storage::from_config(ctx.config);
+    let mut upload = Upload::new(store.clone());
+    let mut notes = Vec::new();
+    for (i, (name, bytes)) in message.attachments.iter().enumerate() {
+        if i >= MAX_FILES_PER_UPLOAD {
+            notes.push(format!(
+                "more than {MAX_FILES_PER_UPLOAD} files: the rest left out"
+            ));
+            break;
+        }
+        let max = ctx.config.attachments.max_file_bytes;
+        let result = async {
+            let mut receiving = Receiving::start(&store, ctx.tenant, name, max).await?;
+            if let Err(error) = receiving.push(bytes).await {
+                receiving.abort().await;
+                return Err(error);
+            }
+            receiving.finish().await
+        }
+        .await;
+        match result {
+            Ok(file) => upload.push(file),
+            Err(UploadError::Refused(refusal)) => notes.push(refusal.message),
+            Err(UploadError::Storage(error)) => return Err(AppError::Internal(error.into())),
+        }
+    }
+    Ok((upload, notes))
+}
+
+/// The reason, with what happened to refused attachments.
+fn with_notes(reason: String, notes: &[String]) -> String {
+    if notes.is_empty() {
+        reason
+    } else {
+        format!("{reason}; attachments refused: {}", notes.join(" "))
+    }
 }
 
 async fn load_user(
