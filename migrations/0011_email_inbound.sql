@@ -79,3 +79,27 @@ $$;
 -- Ticket mail to a user carries an unsubscribe link to this tenant page; the
 -- worker signs it at delivery (and adds `List-Unsubscribe`).
 alter table email_outbox add column unsubscribe_path text;
+
+-- Chat notifications (Slack-compatible incoming webhooks) go through the same
+-- outbox with the same retries: a row's channel says how it is delivered.
+alter table email_outbox
+    add column channel text not null default 'email',
+    add column webhook_url text,
+    add column payload text,
+    add constraint email_outbox_channel check (channel in ('email', 'chat')),
+    add constraint email_outbox_chat_has_target
+        check (channel = 'email' or (webhook_url is not null and payload is not null));
+
+-- One webhook per tenant and the events it hears.
+create table chat_webhooks (
+    tenant_id uuid primary key references tenants (id) on delete cascade,
+    url text not null,
+    on_new_ticket boolean not null default true,
+    on_reopened boolean not null default true,
+    updated_at timestamptz not null
+);
+alter table chat_webhooks enable row level security;
+alter table chat_webhooks force row level security;
+create policy tenant_isolation on chat_webhooks to tessera_app
+    using (tenant_id = app_tenant_id()) with check (tenant_id = app_tenant_id());
+grant select, insert, update, delete on chat_webhooks to tessera_app;

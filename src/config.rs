@@ -26,6 +26,7 @@ pub struct Config {
     pub attachments: AttachmentsConfig,
     pub smtp: SmtpConfig,
     pub email: EmailConfig,
+    pub chat: ChatConfig,
     pub jobs: JobsConfig,
     pub log: LogConfig,
 }
@@ -91,6 +92,15 @@ pub struct EmailConfig {
     pub reply_to: Option<String>,
     /// The largest inbound message accepted (bytes); larger ones are rejected.
     pub inbound_max_bytes: usize,
+}
+
+/// What tenant admins may point chat webhooks at.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ChatConfig {
+    /// Allow `http://` webhook URLs (local tests); otherwise https only.
+    pub allow_http: bool,
+    /// Allow URLs that resolve to loopback, private or link-local addresses.
+    pub allow_private_addresses: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

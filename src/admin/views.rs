@@ -60,7 +60,7 @@ pub struct NavLink {
     pub text: &'static str,
 }
 
-pub const SECTIONS: [(&str, &str, &str); 11] = [
+pub const SECTIONS: [(&str, &str, &str); 12] = [
     (
         "General",
         "general",
@@ -106,6 +106,11 @@ pub const SECTIONS: [(&str, &str, &str); 11] = [
         "Inbound email",
         "inbound",
         "Replies by email: the secret for mail services, new tickets by email, every message received and what was decided.",
+    ),
+    (
+        "Chat",
+        "chat",
+        "A Slack-compatible webhook announcing new and reopened tickets.",
     ),
     (
         "Audit log",

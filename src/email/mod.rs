@@ -27,6 +27,7 @@ pub mod notify;
 pub mod outbox;
 mod templates;
 pub use templates::AccountKind;
+pub mod chat;
 pub mod inbound;
 pub mod links;
 pub mod transport;

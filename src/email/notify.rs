@@ -280,6 +280,7 @@ pub async fn ticket_created(
         };
         enqueue(tx, now, &assignee, &draft).await?;
     }
+    super::chat::ticket_event_in(tx, facts.id, super::chat::ChatEvent::NewTicket, now).await?;
     let tenant = tx.tenant();
     let address: Option<String> =
         sqlx::query_scalar("select notification_email from tenant_settings where tenant_id = $1")

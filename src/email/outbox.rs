@@ -85,6 +85,10 @@ pub struct OutboxRow {
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub thread_references: Option<String>,
+    /// `email`, or `chat` (a webhook post of `payload` to `webhook_url`).
+    pub channel: String,
+    pub webhook_url: Option<String>,
+    pub payload: Option<String>,
     pub attempts: i32,
     pub created_at: OffsetDateTime,
 }
@@ -107,7 +111,8 @@ pub async fn claim_due(
     sqlx::query_as::<_, OutboxRow>(
         "select tenant_id, id, recipient_user_id, ticket_id, unsubscribe_path, \
                 recipient_email, recipient_name, from_name, template, subject, \
-                body_text, body_html, message_id, in_reply_to, thread_references, attempts, \
+                body_text, body_html, message_id, in_reply_to, thread_references, \
+                channel, webhook_url, payload, attempts, \
                 created_at \
            from email_outbox \
           where status = 'pending' and next_attempt_at <= $1 \
@@ -189,7 +194,8 @@ pub async fn admin_page(
 ) -> Result<Vec<AdminRow>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as::<_, AdminRow>(
-        "select id, recipient_email, recipient_name, subject, template, status, attempts, \
+        "select id, case when channel = 'chat' then 'chat webhook' else recipient_email end \
+                    as recipient_email, recipient_name, subject, template, status, attempts, \
                 last_error, created_at, next_attempt_at, sent_at \
            from email_outbox o \
           where o.tenant_id = $1 \

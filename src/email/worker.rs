@@ -7,7 +7,11 @@ use super::{
     outbox::{self, OutboxRow},
     transport::Transport,
 };
-use crate::{clock::Clock, config::Config, db::Db};
+use crate::{
+    clock::Clock,
+    config::{ChatConfig, Config},
+    db::Db,
+};
 use anyhow::Context as _;
 use lettre::{
     Message,
@@ -78,6 +82,7 @@ pub struct Worker {
     key: Key,
     /// `email.reply_to`: the Reply-To pattern with `{token}`.
     reply_to: Option<String>,
+    chat: ChatConfig,
 }
 
 impl Worker {
@@ -113,6 +118,7 @@ impl Worker {
             max_attempts: i32::try_from(config.smtp.max_attempts).unwrap_or(i32::MAX),
             key: Key(Arc::from(secret)),
             reply_to: config.email.reply_to.clone(),
+            chat: config.chat,
         })
     }
 
@@ -147,14 +153,12 @@ impl Worker {
                 tx.commit().await?;
                 break;
             };
-            let result = match self.message(&row) {
-                Ok(message) => self
-                    .transport
-                    .send(&message, &format!("{}-{}", row.tenant_id, row.id))
+            let result = if row.channel == "chat" {
+                self.post_chat(&row)
                     .await
-                    .map_err(|e| (format!("{e:#}"), true)),
-                // A message that cannot be built never will be: no retries.
-                Err(e) => Err((format!("{e:#}"), false)),
+                    .map_err(|e| (format!("{e:#}"), true))
+            } else {
+                self.send_mail(&row).await
             };
             let now = self.clock.now();
             match result {
@@ -180,6 +184,30 @@ impl Worker {
             tx.commit().await?;
         }
         Ok(report)
+    }
+
+    /// Sends an email row; the flag says whether a failure is worth retrying.
+    async fn send_mail(&self, row: &OutboxRow) -> Result<(), (String, bool)> {
+        match self.message(row) {
+            Ok(message) => self
+                .transport
+                .send(&message, &format!("{}-{}", row.tenant_id, row.id))
+                .await
+                .map_err(|e| (format!("{e:#}"), true)),
+            // A message that cannot be built never will be: no retries.
+            Err(e) => Err((format!("{e:#}"), false)),
+        }
+    }
+
+    /// Posts a chat row to its webhook, links pointing at `server.public_url`.
+    async fn post_chat(&self, row: &OutboxRow) -> anyhow::Result<()> {
+        let url = row.webhook_url.as_deref().unwrap_or_default();
+        let payload = row
+            .payload
+            .as_deref()
+            .unwrap_or_default()
+            .replace(ORIGIN_MARK, &self.public_url);
+        super::chat::deliver(self.chat, url, &payload).await
     }
 
     /// The message a row describes, its links pointing at `server.public_url`.

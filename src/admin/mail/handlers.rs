@@ -263,3 +263,68 @@ fn admin_error(error: AdminError) -> AppError {
         AdminError::Refused(message) => AppError::Conflict(message),
     }
 }
+
+pub async fn chat(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+) -> AppResult<ChatPage> {
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let hook = crate::email::chat::settings(&mut tx, tenant.id).await?;
+    tx.commit().await?;
+    let base = tenant.base_path();
+    let hook = hook.unwrap_or(crate::email::chat::Webhook {
+        url: String::new(),
+        on_new_ticket: true,
+        on_reopened: true,
+    });
+    Ok(ChatPage {
+        chrome,
+        nav: nav(&base, "chat"),
+        action: format!("{base}/admin/chat"),
+        url: hook.url,
+        on_new_ticket: hook.on_new_ticket,
+        on_reopened: hook.on_reopened,
+        error: None,
+    })
+}
+
+pub async fn save_chat(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let ctx = Ctx {
+        db: &state.db,
+        clock: &state.clock,
+        admin: &admin,
+    };
+    let (url, on_new, on_reopened) = (
+        fields.get("url"),
+        fields.get("on_new_ticket") == "on",
+        fields.get("on_reopened") == "on",
+    );
+    match service::save_chat_webhook(ctx, state.config.chat, url, on_new, on_reopened).await {
+        Ok(()) => Ok(
+            Redirect::to(&format!("{}/admin/chat?notice=saved", tenant.base_path()))
+                .into_response(),
+        ),
+        Err(AdminError::Invalid(mut errors)) => {
+            let base = tenant.base_path();
+            let page = ChatPage {
+                chrome,
+                nav: nav(&base, "chat"),
+                action: format!("{base}/admin/chat"),
+                url: url.to_owned(),
+                on_new_ticket: on_new,
+                on_reopened,
+                error: errors.remove("url"),
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(error) => Err(admin_error(error)),
+    }
+}

@@ -16,6 +16,10 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/admin/outbox/retry", post(handlers::retry))
         .route("/{tenant}/admin/inbound", get(handlers::inbound))
         .route(
+            "/{tenant}/admin/chat",
+            get(handlers::chat).post(handlers::save_chat),
+        )
+        .route(
             "/{tenant}/admin/inbound/secret",
             post(handlers::new_inbound_secret),
         )

@@ -60,3 +60,15 @@ pub struct InboundPage {
     pub next_href: Option<String>,
     pub first_href: Option<String>,
 }
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/chat.html")]
+pub struct ChatPage {
+    pub chrome: Chrome,
+    pub nav: Vec<NavLink>,
+    pub action: String,
+    pub url: String,
+    pub on_new_ticket: bool,
+    pub on_reopened: bool,
+    pub error: Option<String>,
+}

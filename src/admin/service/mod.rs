@@ -190,6 +190,7 @@ fn name_taken(error: &sqlx::Error, constraints: &[&str]) -> bool {
 }
 
 mod categories;
+mod chat;
 mod general;
 mod groups;
 mod inbound;
@@ -201,6 +202,7 @@ mod types;
 mod users;
 
 pub use categories::*;
+pub use chat::*;
 pub use general::*;
 pub use groups::*;
 pub use inbound::*;
