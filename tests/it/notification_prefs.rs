@@ -55,7 +55,10 @@ async fn switched_off_notifications_are_not_sent_and_only_assigned_limits_staff(
     // The customer turns off replies (and keeps the rest); the page shows it.
     sign_in_as(&mut app, "acme", "customer@acme.test").await;
     let home = app.get("/acme/").await;
-    assert!(home.body.contains("href=\"/acme/account/notifications\""), "linked from every page");
+    assert!(
+        home.body.contains("href=\"/acme/account/notifications\""),
+        "linked from every page"
+    );
     let page = app.get("/acme/account/notifications").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Replies"));
