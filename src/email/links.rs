@@ -52,7 +52,9 @@ fn unbase32(text: &str) -> Option<Vec<u8>> {
             out.push(((buffer >> bits) & 0xff) as u8);
         }
     }
-    Some(out)
+    // Strict: the unused low bits of the last character are zero, so every
+    // value has exactly one spelling (up to case).
+    (buffer & ((1 << bits) - 1) == 0).then_some(out)
 }
 
 /// Equal in time independent of where the inputs differ.
