@@ -87,7 +87,12 @@ async fn serve_with(database: &Database, config: Config, with_demo: bool) -> any
     let session_cleanup = tokio::spawn(delete_expired_sessions(db.clone()));
     let (stop_jobs, jobs_shutdown) = jobs::Shutdown::new();
     // Mail leaves through the outbox worker; it stops with the other jobs.
-    let mail_worker = email::worker::Worker::from_config(db.clone(), &state.config, Clock::System)?;
+    let mail_worker = email::worker::Worker::from_config(
+        db.clone(),
+        &state.config,
+        Clock::System,
+        state.secret_bytes(),
+    )?;
     let mail_worker = tokio::spawn(mail_worker.run(stop_jobs.subscribe()));
     let jobs = jobs::spawn_all(db, Clock::System, auto_close_every, jobs_shutdown);
 

@@ -25,6 +25,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub attachments: AttachmentsConfig,
     pub smtp: SmtpConfig,
+    pub email: EmailConfig,
+    pub chat: ChatConfig,
     pub jobs: JobsConfig,
     pub log: LogConfig,
 }
@@ -80,6 +82,25 @@ pub struct SmtpConfig {
     pub from: String,
     /// Delivery attempts per message before it is marked failed.
     pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmailConfig {
+    /// The Reply-To address of ticket notifications, with `{token}` where the
+    /// reply token goes (`support+{token}@help.example.test`). Unset: no
+    /// Reply-To, and inbound mail matches by threading headers and subject only.
+    pub reply_to: Option<String>,
+    /// The largest inbound message accepted (bytes); larger ones are rejected.
+    pub inbound_max_bytes: usize,
+}
+
+/// What tenant admins may point chat webhooks at.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ChatConfig {
+    /// Allow `http://` webhook URLs (local tests); otherwise https only.
+    pub allow_http: bool,
+    /// Allow URLs that resolve to loopback, private or link-local addresses.
+    pub allow_private_addresses: bool,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -211,6 +232,20 @@ impl Config {
                 "smtp.from",
                 "must be an email address, optionally with a name: `Name <address>`",
             );
+        }
+        if let Some(pattern) = &self.email.reply_to
+            && (pattern.matches("{token}").count() != 1
+                || !pattern
+                    .split_once("{token}")
+                    .is_some_and(|(_, domain)| domain.contains('@')))
+        {
+            return key(
+                "email.reply_to",
+                "must be an address with `{token}` once before the @, like support+{token}@example.test",
+            );
+        }
+        if self.email.inbound_max_bytes == 0 {
+            return key("email.inbound_max_bytes", "must be at least 1");
         }
         if self.smtp.max_attempts == 0 {
             return key("smtp.max_attempts", "must be at least 1");

@@ -9,6 +9,7 @@
 //!   PostgreSQL row-level security, so a query cannot see another tenant's rows;
 //! - the only caller of the system clock is [`clock::Clock`].
 
+pub mod account;
 pub mod admin;
 pub mod app;
 pub mod attachments;

@@ -28,6 +28,7 @@
 //! a fixed page or action.
 
 mod handlers;
+mod mail;
 pub mod repo;
 pub mod service;
 mod views;
@@ -161,4 +162,5 @@ pub fn routes() -> Router<AppState> {
             post(handlers::group_auto_assign),
         )
         .route("/{tenant}/admin/audit", get(handlers::audit))
+        .merge(mail::routes())
 }

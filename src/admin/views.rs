@@ -60,7 +60,7 @@ pub struct NavLink {
     pub text: &'static str,
 }
 
-pub const SECTIONS: [(&str, &str, &str); 10] = [
+pub const SECTIONS: [(&str, &str, &str); 13] = [
     (
         "General",
         "general",
@@ -101,6 +101,21 @@ pub const SECTIONS: [(&str, &str, &str); 10] = [
         "Guests",
         "guests",
         "The public submission form: what guests choose, and limits against abuse.",
+    ),
+    (
+        "Outbox",
+        "outbox",
+        "Every email sent: status, attempts, errors; retry failed ones.",
+    ),
+    (
+        "Inbound email",
+        "inbound",
+        "Replies by email: the secret for mail services, new tickets by email, every message received and what was decided.",
+    ),
+    (
+        "Chat",
+        "chat",
+        "A Slack-compatible webhook announcing new and reopened tickets.",
     ),
     (
         "Audit log",

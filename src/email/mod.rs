@@ -27,12 +27,19 @@ pub mod notify;
 pub mod outbox;
 mod templates;
 pub use templates::AccountKind;
+pub mod chat;
+pub mod inbound;
+pub mod links;
 pub mod transport;
 pub mod worker;
 
 /// Where links in stored bodies start; the worker puts `server.public_url` there.
 /// A private-use character that no rendered user text keeps (see [`clean`]).
 pub const ORIGIN_MARK: &str = "\u{E000}origin\u{E000}";
+
+/// Where the unsubscribe link goes in stored bodies: the worker puts the whole
+/// signed link there (see [`links`]). Like the origin mark, no user text keeps it.
+pub const UNSUBSCRIBE_MARK: &str = "\u{E000}unsubscribe\u{E000}";
 
 /// User text made safe to render into a stored message: no origin mark, and no
 /// control characters other than line breaks and tabs.

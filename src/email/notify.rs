@@ -16,7 +16,7 @@
 //!   ([`account_link`]); the caller has checked the user is active.
 
 use super::{
-    ORIGIN_MARK, clean, header_safe,
+    ORIGIN_MARK, UNSUBSCRIBE_MARK, clean, header_safe,
     outbox::{self, NewEmail},
     templates::{self, AccountKind, AccountMail, Change, Kind, Mail},
 };
@@ -56,7 +56,72 @@ pub struct Recipient {
     pub active: bool,
     /// A contact without a password: their links are access links (see `guests`).
     pub guest: bool,
+    #[sqlx(flatten)]
+    pub prefs: Preferences,
 }
+
+/// What a user asked to be told about (their notification preferences; a user
+/// who never changed them gets everything).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Preferences {
+    pub ticket_created: bool,
+    pub replies: bool,
+    pub changes: bool,
+    pub assignment: bool,
+    pub internal_notes: bool,
+    /// Staff: only tickets assigned to them (receipts and assignments still come).
+    pub only_assigned: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            ticket_created: true,
+            replies: true,
+            changes: true,
+            assignment: true,
+            internal_notes: true,
+            only_assigned: false,
+        }
+    }
+}
+
+/// The kinds of ticket mail a preference turns on or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Created,
+    Reply,
+    Note,
+    Change,
+    Assignment,
+}
+
+/// Whether `to` wants mail about `event` on a ticket assigned to `assignee`.
+pub fn wants(to: &Recipient, event: Event, assignee: Option<UserId>) -> bool {
+    let p = to.prefs;
+    let on = match event {
+        Event::Created => p.ticket_created,
+        Event::Reply => p.replies,
+        Event::Note => p.internal_notes,
+        Event::Change => p.changes,
+        Event::Assignment => p.assignment,
+    };
+    let about_own_work = matches!(event, Event::Created | Event::Assignment);
+    let in_scope = !(to.staff && p.only_assigned) || about_own_work || assignee == Some(to.id);
+    on && in_scope
+}
+
+/// The recipient columns, preferences defaulted (needs `users u` and the
+/// preferences joined as `p`).
+const RECIPIENT_COLUMNS: &str = "u.id, u.email, u.name, u.role in ('agent', 'admin') as staff, \
+     u.active, coalesce(p.ticket_created, true) as ticket_created, \
+     coalesce(p.replies, true) as replies, coalesce(p.changes, true) as changes, \
+     coalesce(p.assignment, true) as assignment, \
+     coalesce(p.internal_notes, true) as internal_notes, \
+     coalesce(p.only_assigned, false) as only_assigned, \
+     u.role = 'customer' and u.password_hash is null as guest";
+const PREFERENCES_JOIN: &str = "left join notification_preferences p \
+     on p.tenant_id = u.tenant_id and p.user_id = u.id";
 
 /// The rule every message obeys: active, not the actor, and an internal note
 /// only to staff.
@@ -81,11 +146,10 @@ async fn ticket_facts(tx: &mut TenantTx, ticket: TicketId) -> Result<TicketFacts
 
 async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as::<_, Recipient>(
-        "select id, email, name, role in ('agent', 'admin') as staff, active, \
-                role = 'customer' and password_hash is null as guest \
-           from users where tenant_id = $1 and id = $2",
-    )
+    sqlx::query_as::<_, Recipient>(&format!(
+        "select {RECIPIENT_COLUMNS} from users u {PREFERENCES_JOIN} \
+          where u.tenant_id = $1 and u.id = $2"
+    ))
     .bind(tenant)
     .bind(id)
     .fetch_optional(&mut **tx)
@@ -94,14 +158,14 @@ async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::
 
 async fn followers(tx: &mut TenantTx, ticket: Uuid) -> Result<Vec<Recipient>, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as::<_, Recipient>(
-        "select u.id, u.email, u.name, u.role in ('agent', 'admin') as staff, u.active, \
-                u.role = 'customer' and u.password_hash is null as guest \
+    sqlx::query_as::<_, Recipient>(&format!(
+        "select {RECIPIENT_COLUMNS} \
            from ticket_followers f \
            join users u on u.tenant_id = f.tenant_id and u.id = f.user_id \
+           {PREFERENCES_JOIN} \
           where f.tenant_id = $1 and f.ticket_id = $2 \
-          order by u.id",
-    )
+          order by u.id"
+    ))
     .bind(tenant)
     .bind(ticket)
     .fetch_all(&mut **tx)
@@ -129,6 +193,7 @@ async fn enqueue(
     let number = display_number(&facts.ticket_prefix, facts.number);
     let subject = header_safe(&format!("[{number}] {}", facts.subject));
     let body = clean(draft.body);
+    let is_user = to.id.0 != Uuid::nil();
     let mail = Mail {
         subject: subject.clone(),
         tenant_name: clean(&facts.tenant_name),
@@ -142,6 +207,12 @@ async fn enqueue(
         body_text: body,
         changes: draft.changes.clone(),
         internal: draft.internal,
+        // The team's address follows nothing, so it has nothing to leave.
+        unsubscribe: if is_user {
+            UNSUBSCRIBE_MARK.to_owned()
+        } else {
+            String::new()
+        },
     };
     let (body_text, body_html) = templates::render(draft.kind, &mail)
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering an email")))?;
@@ -152,7 +223,7 @@ async fn enqueue(
     outbox::enqueue(
         tx,
         &NewEmail {
-            recipient_user_id: (to.id.0 != Uuid::nil()).then_some(to.id),
+            recipient_user_id: is_user.then_some(to.id),
             recipient_email: to.email.clone(),
             recipient_name: header_safe(&to.name),
             from_name: header_safe(&facts.tenant_name),
@@ -165,6 +236,7 @@ async fn enqueue(
             in_reply_to: Some(thread.clone()),
             references: Some(thread),
             idempotency_key: format!("{}:{}", draft.key, to.id),
+            unsubscribe_path: is_user.then(|| format!("/{}/unsubscribe", facts.slug)),
         },
         now,
     )
@@ -197,6 +269,7 @@ pub async fn ticket_created(
     let facts = ticket_facts(tx, ticket).await?;
     if let Some(requester) = user(tx, facts.requester_id).await?
         && requester.active
+        && wants(&requester, Event::Created, facts.assignee_id)
     {
         let draft = Draft {
             kind: Kind::TicketCreated,
@@ -212,6 +285,7 @@ pub async fn ticket_created(
     if let Some(assignee) = facts.assignee_id.filter(|a| *a != facts.requester_id)
         && let Some(assignee) = user(tx, assignee).await?
         && may_receive(&assignee, actor.id, false)
+        && wants(&assignee, Event::Assignment, facts.assignee_id)
     {
         let draft = Draft {
             kind: Kind::TicketAssigned,
@@ -224,6 +298,7 @@ pub async fn ticket_created(
         };
         enqueue(tx, now, &assignee, &draft).await?;
     }
+    super::chat::ticket_event_in(tx, facts.id, super::chat::ChatEvent::NewTicket, now).await?;
     let tenant = tx.tenant();
     let address: Option<String> =
         sqlx::query_scalar("select notification_email from tenant_settings where tenant_id = $1")
@@ -240,6 +315,7 @@ pub async fn ticket_created(
             staff: true,
             active: true,
             guest: false,
+            prefs: Preferences::default(),
         };
         let draft = Draft {
             kind: Kind::TicketCreated,
@@ -281,7 +357,8 @@ pub async fn reply_added(
         key: format!("reply:{reply}"),
     };
     for to in followers(tx, facts.id).await? {
-        if may_receive(&to, actor.id, internal) {
+        let event = if internal { Event::Note } else { Event::Reply };
+        if may_receive(&to, actor.id, internal) && wants(&to, event, facts.assignee_id) {
             enqueue(tx, now, &to, &draft).await?;
         }
     }
@@ -326,6 +403,7 @@ pub async fn ticket_edited(
         && let Some(assignee) = facts.assignee_id
         && let Some(assignee) = user(tx, assignee).await?
         && may_receive(&assignee, actor.id, false)
+        && wants(&assignee, Event::Assignment, facts.assignee_id)
     {
         let draft = Draft {
             kind: Kind::TicketAssigned,
@@ -353,7 +431,10 @@ pub async fn ticket_edited(
         key: format!("updated:{}:{}", facts.id, facts.version),
     };
     for to in followers(tx, facts.id).await? {
-        if Some(to.id) != assignee_told && may_receive(&to, actor.id, false) {
+        if Some(to.id) != assignee_told
+            && may_receive(&to, actor.id, false)
+            && wants(&to, Event::Change, facts.assignee_id)
+        {
             enqueue(tx, now, &to, &draft).await?;
         }
     }
@@ -428,6 +509,7 @@ pub async fn account_link(
             in_reply_to: None,
             references: None,
             idempotency_key: format!("{}:{token_id}", kind.name()),
+            unsubscribe_path: None,
         },
         now,
     )
@@ -450,6 +532,7 @@ mod tests {
             staff,
             active,
             guest: false,
+            prefs: Preferences::default(),
         };
         // (recipient, internal, receives)
         let cases = [

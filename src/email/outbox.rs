@@ -22,6 +22,9 @@ pub struct NewEmail {
     pub in_reply_to: Option<String>,
     pub references: Option<String>,
     pub idempotency_key: String,
+    /// The tenant's unsubscribe page (`/{slug}/unsubscribe`) for ticket mail to
+    /// a user; the worker signs the link and sets `List-Unsubscribe`.
+    pub unsubscribe_path: Option<String>,
 }
 
 /// Stores `email` in the caller's transaction, due at once. Returns false when a
@@ -35,9 +38,10 @@ pub async fn enqueue(
     let inserted = sqlx::query(
         "insert into email_outbox (tenant_id, id, recipient_user_id, recipient_email, \
              recipient_name, from_name, template, ticket_id, subject, body_text, body_html, \
-             message_id, in_reply_to, thread_references, idempotency_key, status, attempts, \
-             next_attempt_at, created_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'pending', 0, $16, $16) \
+             message_id, in_reply_to, thread_references, idempotency_key, unsubscribe_path, \
+             status, attempts, next_attempt_at, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             'pending', 0, $17, $17) \
          on conflict (tenant_id, idempotency_key) do nothing",
     )
     .bind(tenant)
@@ -55,6 +59,7 @@ pub async fn enqueue(
     .bind(&email.in_reply_to)
     .bind(&email.references)
     .bind(&email.idempotency_key)
+    .bind(&email.unsubscribe_path)
     .bind(now)
     .execute(&mut **tx)
     .await?
@@ -67,6 +72,9 @@ pub async fn enqueue(
 pub struct OutboxRow {
     pub tenant_id: TenantId,
     pub id: Uuid,
+    pub recipient_user_id: Option<UserId>,
+    pub ticket_id: Option<Uuid>,
+    pub unsubscribe_path: Option<String>,
     pub recipient_email: String,
     pub recipient_name: String,
     pub from_name: String,
@@ -77,6 +85,10 @@ pub struct OutboxRow {
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub thread_references: Option<String>,
+    /// `email`, or `chat` (a webhook post of `payload` to `webhook_url`).
+    pub channel: String,
+    pub webhook_url: Option<String>,
+    pub payload: Option<String>,
     pub attempts: i32,
     pub created_at: OffsetDateTime,
 }
@@ -97,8 +109,10 @@ pub async fn claim_due(
     now: OffsetDateTime,
 ) -> Result<Option<OutboxRow>, sqlx::Error> {
     sqlx::query_as::<_, OutboxRow>(
-        "select tenant_id, id, recipient_email, recipient_name, from_name, template, subject, \
-                body_text, body_html, message_id, in_reply_to, thread_references, attempts, \
+        "select tenant_id, id, recipient_user_id, ticket_id, unsubscribe_path, \
+                recipient_email, recipient_name, from_name, template, subject, \
+                body_text, body_html, message_id, in_reply_to, thread_references, \
+                channel, webhook_url, payload, attempts, \
                 created_at \
            from email_outbox \
           where status = 'pending' and next_attempt_at <= $1 \
@@ -151,6 +165,79 @@ pub async fn mark_attempt_failed(
     .bind(error)
     .bind(retry_at)
     .execute(conn)
+    .await
+    .map(|_| ())
+}
+
+/// One row of the admin outbox page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AdminRow {
+    pub id: Uuid,
+    pub recipient_email: String,
+    pub recipient_name: String,
+    pub subject: String,
+    pub template: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub next_attempt_at: OffsetDateTime,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+/// The tenant's rows, newest first, `limit` rows after the row `after` (keyset:
+/// created_at, id, the order of `email_outbox_tenant_created_idx`).
+pub async fn admin_page(
+    tx: &mut TenantTx,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<AdminRow>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as::<_, AdminRow>(
+        "select id, case when channel = 'chat' then 'chat webhook' else recipient_email end \
+                    as recipient_email, recipient_name, subject, template, status, attempts, \
+                last_error, created_at, next_attempt_at, sent_at \
+           from email_outbox o \
+          where o.tenant_id = $1 \
+            and ($2::uuid is null or (o.created_at, o.id) < \
+                 (select c.created_at, c.id from email_outbox c where c.tenant_id = $1 and c.id = $2)) \
+          order by o.created_at desc, o.id desc limit $3",
+    )
+    .bind(tenant)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await
+}
+
+/// The row `id` of the transaction's tenant, locked: (recipient, subject, status).
+pub async fn find_for_update(
+    tx: &mut TenantTx,
+    id: Uuid,
+) -> Result<Option<(String, String, String)>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query_as(
+        "select recipient_email, subject, status from email_outbox \
+          where tenant_id = $1 and id = $2 for update",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// Puts a failed row back in the queue, due at `now`, with a fresh attempt
+/// budget (the last error stays until the next attempt).
+pub async fn requeue(tx: &mut TenantTx, id: Uuid, now: OffsetDateTime) -> Result<(), sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "update email_outbox set status = 'pending', attempts = 0, next_attempt_at = $3 \
+          where tenant_id = $1 and id = $2 and status = 'failed'",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(now)
+    .execute(&mut **tx)
     .await
     .map(|_| ())
 }

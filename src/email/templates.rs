@@ -32,6 +32,9 @@ pub struct Mail {
     pub body_html: SafeHtml,
     pub changes: Vec<Change>,
     pub internal: bool,
+    /// The link that stops the recipient following the ticket (the worker's
+    /// mark), or empty when the recipient is not a user.
+    pub unsubscribe: String,
 }
 
 /// The message kinds, each naming its pair of templates.
@@ -181,6 +184,7 @@ mod tests {
                 new: "Resolved".into(),
             }],
             internal: false,
+            unsubscribe: "https://help.example.test/acme/unsubscribe?token=t".into(),
         }
     }
 
@@ -202,6 +206,14 @@ mod tests {
             );
             assert!(html.contains("Acme &#38; Co") || html.contains("Acme &amp; Co"));
             assert!(!html.contains("<script>"), "{kind:?}: {html}");
+            assert!(
+                text.contains("/acme/unsubscribe?token=t"),
+                "{kind:?}: {text}"
+            );
+            assert!(
+                html.contains("/acme/unsubscribe?token=t"),
+                "{kind:?}: {html}"
+            );
         }
     }
 

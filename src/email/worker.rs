@@ -3,11 +3,15 @@
 //! locked while it is sent, so no two workers send the same row.
 
 use super::{
-    ORIGIN_MARK,
+    ORIGIN_MARK, UNSUBSCRIBE_MARK, links,
     outbox::{self, OutboxRow},
     transport::Transport,
 };
-use crate::{clock::Clock, config::Config, db::Db};
+use crate::{
+    clock::Clock,
+    config::{ChatConfig, Config},
+    db::Db,
+};
 use anyhow::Context as _;
 use lettre::{
     Message,
@@ -16,7 +20,10 @@ use lettre::{
         header::{Header, HeaderName, HeaderValue},
     },
 };
-use std::time::{Duration as StdDuration, SystemTime};
+use std::{
+    sync::Arc,
+    time::{Duration as StdDuration, SystemTime},
+};
 use time::Duration;
 use tokio::sync::watch;
 
@@ -54,6 +61,16 @@ pub struct Report {
     pub failed: usize,
 }
 
+/// The server's secret, which signs the reply and unsubscribe tokens; never printed.
+#[derive(Clone)]
+struct Key(Arc<[u8]>);
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Key(…)")
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Worker {
     db: Db,
@@ -62,18 +79,29 @@ pub struct Worker {
     from: Mailbox,
     public_url: String,
     max_attempts: i32,
+    key: Key,
+    /// `email.reply_to`: the Reply-To pattern with `{token}`.
+    reply_to: Option<String>,
+    chat: ChatConfig,
 }
 
 impl Worker {
-    /// A worker delivering through the transport `config.smtp` describes.
-    pub fn from_config(db: Db, config: &Config, clock: Clock) -> anyhow::Result<Self> {
-        Self::new(db, config, clock, Transport::from_config(config)?)
+    /// A worker delivering through the transport `config.smtp` describes;
+    /// `secret` is the server's (`AppState::secret_bytes`), which signs links.
+    pub fn from_config(
+        db: Db,
+        config: &Config,
+        clock: Clock,
+        secret: &[u8],
+    ) -> anyhow::Result<Self> {
+        Self::new(db, config, clock, secret, Transport::from_config(config)?)
     }
 
     pub fn new(
         db: Db,
         config: &Config,
         clock: Clock,
+        secret: &[u8],
         transport: Transport,
     ) -> anyhow::Result<Self> {
         let from: Mailbox = config
@@ -88,6 +116,9 @@ impl Worker {
             from,
             public_url: config.server.public_url.trim_end_matches('/').to_owned(),
             max_attempts: i32::try_from(config.smtp.max_attempts).unwrap_or(i32::MAX),
+            key: Key(Arc::from(secret)),
+            reply_to: config.email.reply_to.clone(),
+            chat: config.chat,
         })
     }
 
@@ -122,14 +153,12 @@ impl Worker {
                 tx.commit().await?;
                 break;
             };
-            let result = match self.message(&row) {
-                Ok(message) => self
-                    .transport
-                    .send(&message, &format!("{}-{}", row.tenant_id, row.id))
+            let result = if row.channel == "chat" {
+                self.post_chat(&row)
                     .await
-                    .map_err(|e| (format!("{e:#}"), true)),
-                // A message that cannot be built never will be: no retries.
-                Err(e) => Err((format!("{e:#}"), false)),
+                    .map_err(|e| (format!("{e:#}"), true))
+            } else {
+                self.send_mail(&row).await
             };
             let now = self.clock.now();
             match result {
@@ -157,6 +186,30 @@ impl Worker {
         Ok(report)
     }
 
+    /// Sends an email row; the flag says whether a failure is worth retrying.
+    async fn send_mail(&self, row: &OutboxRow) -> Result<(), (String, bool)> {
+        match self.message(row) {
+            Ok(message) => self
+                .transport
+                .send(&message, &format!("{}-{}", row.tenant_id, row.id))
+                .await
+                .map_err(|e| (format!("{e:#}"), true)),
+            // A message that cannot be built never will be: no retries.
+            Err(e) => Err((format!("{e:#}"), false)),
+        }
+    }
+
+    /// Posts a chat row to its webhook, links pointing at `server.public_url`.
+    async fn post_chat(&self, row: &OutboxRow) -> anyhow::Result<()> {
+        let url = row.webhook_url.as_deref().unwrap_or_default();
+        let payload = row
+            .payload
+            .as_deref()
+            .unwrap_or_default()
+            .replace(ORIGIN_MARK, &self.public_url);
+        super::chat::deliver(self.chat, url, &payload).await
+    }
+
     /// The message a row describes, its links pointing at `server.public_url`.
     fn message(&self, row: &OutboxRow) -> anyhow::Result<Message> {
         let to = Mailbox::new(
@@ -179,8 +232,33 @@ impl Worker {
         if let Some(references) = &row.thread_references {
             builder = builder.references(references.clone());
         }
-        let text = row.body_text.replace(ORIGIN_MARK, &self.public_url);
-        let html = row.body_html.replace(ORIGIN_MARK, &self.public_url);
+        let ticket_mail = row.ticket_id.zip(row.recipient_user_id);
+        if let Some(pattern) = &self.reply_to
+            && ticket_mail.is_some()
+        {
+            let token = links::reply_token(&self.key.0, row.tenant_id, row.id);
+            let address = links::reply_address(pattern, &token)
+                .parse()
+                .context("configuration key `email.reply_to`: not an email address")?;
+            builder = builder.reply_to(Mailbox::new(Some(row.from_name.clone()), address));
+        }
+        let unsubscribe = match (ticket_mail, &row.unsubscribe_path) {
+            (Some((ticket, user)), Some(path)) => {
+                let token = links::unsubscribe_token(&self.key.0, row.tenant_id, user, ticket);
+                let url = format!("{}{path}?token={token}", self.public_url);
+                builder = builder.header(ListUnsubscribe(format!("<{url}>")));
+                url
+            }
+            _ => String::new(),
+        };
+        let text = row
+            .body_text
+            .replace(ORIGIN_MARK, &self.public_url)
+            .replace(UNSUBSCRIBE_MARK, &unsubscribe);
+        let html = row
+            .body_html
+            .replace(ORIGIN_MARK, &self.public_url)
+            .replace(UNSUBSCRIBE_MARK, &unsubscribe);
         Ok(builder.multipart(MultiPart::alternative_plain_html(text, html))?)
     }
 }
@@ -201,6 +279,25 @@ impl Header for AutoSubmitted {
 
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), "auto-generated".to_owned())
+    }
+}
+
+/// `List-Unsubscribe: <url>` (RFC 2369): mail clients offer it as a button; it
+/// leads to the page that stops the recipient following the ticket.
+#[derive(Clone, Debug)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(value: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(value.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
     }
 }
 

@@ -78,6 +78,8 @@ pub async fn enqueue_links(
             in_reply_to: None,
             references: None,
             idempotency_key: format!("guest-links:{id}"),
+            // Not about one ticket: nothing to unsubscribe from.
+            unsubscribe_path: None,
         },
         now,
     )

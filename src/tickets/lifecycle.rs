@@ -155,6 +155,8 @@ pub async fn reopen_in(
         now,
     )
     .await?;
+    let reopened = crate::email::chat::ChatEvent::Reopened;
+    crate::email::chat::ticket_event(conn, tenant, ticket.id.0, reopened, now).await?;
     Ok((old, status.name.clone()))
 }
 

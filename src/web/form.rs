@@ -86,6 +86,10 @@ pub fn is_multipart(headers: &HeaderMap) -> bool {
 pub async fn limit_body(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let limit = if is_multipart(request.headers()) {
         attachments::upload_body_limit(&state.config)
+    } else if crate::email::inbound::is_endpoint(request.uri().path()) {
+        // Inbound mail bounds its own body, so that a message too large is
+        // recorded as rejected rather than refused unseen.
+        usize::MAX
     } else {
         state.config.server.body_limit_bytes
     };

@@ -69,6 +69,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(crate::attachments::routes())
         .merge(crate::guests::routes())
         .merge(crate::admin::routes())
+        .merge(crate::account::routes())
+        .merge(crate::email::inbound::routes())
         .merge(extra)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -28,6 +28,9 @@ fn a_bad_value_names_its_key_and_the_reason() {
         ("session.secret", "too-short", "session.secret"),
         ("log.format", "xml", "log.format"),
         ("smtp.security", "ssl3", "smtp.security"),
+        ("email.reply_to", "support@example.test", "email.reply_to"),
+        ("email.reply_to", "support@{token}", "email.reply_to"),
+        ("email.reply_to", "{token}{token}@x.test", "email.reply_to"),
     ];
     for (key, value, named) in cases {
         let error = load(&[(key, value)]).expect_err(key);
@@ -39,4 +42,13 @@ fn a_bad_value_names_its_key_and_the_reason() {
 fn https_public_urls_make_cookies_secure() {
     let config = load(&[("server.public_url", "https://help.example.test")]).unwrap();
     assert!(config.secure_cookies());
+}
+
+#[test]
+fn a_reply_to_pattern_with_one_token_before_the_domain_is_accepted() {
+    let config = load(&[("email.reply_to", "support+{token}@help.example.test")]).unwrap();
+    assert_eq!(
+        config.email.reply_to.as_deref(),
+        Some("support+{token}@help.example.test")
+    );
 }

@@ -28,22 +28,31 @@ use time::Duration;
 
 /// One message as the sink received it: the envelope recipients and the text.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     to: Vec<String>,
     raw: Vec<u8>,
 }
 
 /// What the tests look at in a received message.
 #[derive(Debug)]
-struct Mail {
-    to: Vec<String>,
-    from_name: String,
-    subject: String,
-    message_id: String,
-    in_reply_to: String,
-    references: String,
-    text: String,
-    html: String,
+pub(crate) struct Mail {
+    pub(crate) to: Vec<String>,
+    pub(crate) from_name: String,
+    pub(crate) subject: String,
+    pub(crate) message_id: String,
+    pub(crate) in_reply_to: String,
+    pub(crate) references: String,
+    pub(crate) reply_to: String,
+    pub(crate) list_unsubscribe: String,
+    pub(crate) text: String,
+    pub(crate) html: String,
+}
+
+impl Mail {
+    /// The Message-ID as it goes in In-Reply-To and References.
+    pub(crate) fn message_id_bracketed(&self) -> String {
+        format!("<{}>", self.message_id)
+    }
 }
 
 impl Received {
@@ -70,6 +79,17 @@ impl Received {
             message_id: message.message_id().unwrap_or_default().to_owned(),
             in_reply_to: header(message.in_reply_to()),
             references: header(message.references()),
+            reply_to: message
+                .reply_to()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address())
+                .unwrap_or_default()
+                .to_owned(),
+            list_unsubscribe: message
+                .header_raw("List-Unsubscribe")
+                .unwrap_or_default()
+                .trim()
+                .to_owned(),
             text: message.body_text(0).unwrap_or_default().into_owned(),
             html: message.body_html(0).unwrap_or_default().into_owned(),
         }
@@ -107,17 +127,17 @@ impl Handler for SinkHandler {
 
 /// An SMTP server on 127.0.0.1 that keeps what it receives. Its thread lives as
 /// long as the test process.
-struct Sink {
-    port: u16,
+pub(crate) struct Sink {
+    pub(crate) port: u16,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Sink {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap())
     }
 
-    fn start_on(listener: TcpListener) -> Self {
+    pub(crate) fn start_on(listener: TcpListener) -> Self {
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let mut server = Server::new(SinkHandler {
@@ -132,7 +152,7 @@ impl Sink {
         Self { port, received }
     }
 
-    fn mails(&self) -> Vec<Mail> {
+    pub(crate) fn mails(&self) -> Vec<Mail> {
         self.received
             .lock()
             .unwrap()
@@ -141,13 +161,13 @@ impl Sink {
             .collect()
     }
 
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.received.lock().unwrap().clear();
     }
 }
 
 /// A port nothing listens on (until a test starts a sink on it).
-fn dead_port() -> u16 {
+pub(crate) fn dead_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -156,23 +176,29 @@ fn dead_port() -> u16 {
 }
 
 /// Configuration sending mail over plain SMTP to 127.0.0.1:`port`.
-fn smtp_config(port: u16) -> Figment {
+pub(crate) fn smtp_config(port: u16) -> Figment {
     Config::defaults()
         .merge(Serialized::default("smtp.host", "127.0.0.1"))
         .merge(Serialized::default("smtp.port", port))
         .merge(Serialized::default("smtp.security", "plain"))
 }
 
-fn worker(app: &TestApp) -> Worker {
-    Worker::from_config(app.db.clone(), &app.state.config, app.clock.clone()).unwrap()
+pub(crate) fn worker(app: &TestApp) -> Worker {
+    Worker::from_config(
+        app.db.clone(),
+        &app.state.config,
+        app.clock.clone(),
+        app.state.secret_bytes(),
+    )
+    .unwrap()
 }
 
 /// Delivers what is due and returns what the worker did.
-async fn deliver(app: &TestApp) -> Report {
+pub(crate) async fn deliver(app: &TestApp) -> Report {
     worker(app).run_once().await.unwrap()
 }
 
-fn recipients(mails: &[Mail]) -> BTreeSet<String> {
+pub(crate) fn recipients(mails: &[Mail]) -> BTreeSet<String> {
     mails.iter().flat_map(|m| m.to.iter().cloned()).collect()
 }
 
@@ -187,7 +213,7 @@ async fn outbox_rows(app: &TestApp) -> Vec<(String, i32, time::OffsetDateTime, O
     .unwrap()
 }
 
-async fn ticket_id(app: &TestApp, tenant: TenantId, number: i64) -> uuid::Uuid {
+pub(crate) async fn ticket_id(app: &TestApp, tenant: TenantId, number: i64) -> uuid::Uuid {
     sqlx::query_scalar("select id from tickets where tenant_id = $1 and number = $2")
         .bind(tenant)
         .bind(number)
@@ -587,6 +613,7 @@ async fn an_action_that_fails_or_rolls_back_leaves_no_mail() {
         in_reply_to: None,
         references: None,
         idempotency_key: "test:rollback".into(),
+        unsubscribe_path: None,
     };
     assert!(
         outbox::enqueue(&mut tx, &email, app.clock.now())
@@ -706,4 +733,104 @@ async fn reopening_a_closed_ticket_tells_its_followers() {
         new.iter()
             .all(|m| m.to != vec!["customer@acme.test".to_owned()])
     );
+}
+
+#[tokio::test]
+async fn the_admin_outbox_lists_failed_mail_and_a_retry_requeues_and_delivers_it() {
+    let port = dead_port();
+    let config = smtp_config(port).merge(Serialized::default("smtp.max_attempts", 1));
+    let mut app = TestApp::with_config(config).await;
+    let acme = app.create_tenant("acme").await;
+    let beta = app.create_tenant("beta").await;
+    create_direct(&app, &acme.customer, subject("Printer <b>jam</b>")).await;
+    create_direct(&app, &beta.customer, subject("Beta's secret")).await;
+    assert_eq!(deliver(&app).await.failed, 2);
+
+    sign_in_as(&mut app, "acme", "agent@acme.test").await;
+    assert_eq!(
+        app.get("/acme/admin/outbox").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    sign_in_as(&mut app, "acme", "admin@acme.test").await;
+    let page = app.get("/acme/admin/outbox").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("customer@acme.test"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("[TKT-000001] Printer &#60;b&#62;jam&#60;/b&#62;")
+            || page
+                .body
+                .contains("[TKT-000001] Printer &lt;b&gt;jam&lt;/b&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("ticket_created"));
+    assert!(page.body.contains("Failed"));
+    assert!(page.body.contains(">Retry</button>"));
+    assert!(
+        !page.body.contains("Beta's secret"),
+        "another tenant's mail"
+    );
+    assert!(
+        page.body.contains("href=\"/acme/admin/outbox\""),
+        "in the settings navigation"
+    );
+
+    let id: uuid::Uuid = sqlx::query_scalar("select id from email_outbox where tenant_id = $1")
+        .bind(acme.tenant.id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    let beta_id: uuid::Uuid =
+        sqlx::query_scalar("select id from email_outbox where tenant_id = $1")
+            .bind(beta.tenant.id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    // Another tenant's row is not found, and stays failed.
+    let response = app
+        .post_form("/acme/admin/outbox/retry", &[("id", &beta_id.to_string())])
+        .await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+
+    app.post_form("/acme/admin/outbox/retry", &[("id", &id.to_string())])
+        .await
+        .assert_redirect_to("/acme/admin/outbox?notice=saved");
+    let statuses: Vec<(String, i32)> =
+        sqlx::query_as("select status, attempts from email_outbox order by tenant_id = $1 desc")
+            .bind(acme.tenant.id)
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        statuses,
+        [("pending".to_owned(), 0), ("failed".to_owned(), 1)]
+    );
+    let audit: (String, String, String) =
+        sqlx::query_as("select area, action, subject from admin_audit_log where tenant_id = $1")
+            .bind(acme.tenant.id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!((audit.0.as_str(), audit.1.as_str()), ("outbox", "retry"));
+    assert!(audit.2.contains("customer@acme.test"), "{audit:?}");
+
+    // Retrying again: it is queued already, so the page says why not.
+    let again = app
+        .post_form("/acme/admin/outbox/retry", &[("id", &id.to_string())])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(
+        again.body.contains("Only failed messages can be retried"),
+        "{}",
+        again.body
+    );
+
+    let sink = Sink::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap());
+    assert_eq!(deliver(&app).await.sent, 1);
+    assert_eq!(sink.mails().len(), 1);
+    let page = app.get("/acme/admin/outbox").await;
+    assert!(page.body.contains("<td>Sent</td>"), "{}", page.body);
+    assert!(!page.body.contains(">Retry</button>"), "{}", page.body);
 }

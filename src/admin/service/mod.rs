@@ -190,9 +190,12 @@ fn name_taken(error: &sqlx::Error, constraints: &[&str]) -> bool {
 }
 
 mod categories;
+mod chat;
 mod general;
 mod groups;
 mod guests;
+mod inbound;
+mod outbox;
 mod priorities;
 mod statuses;
 mod tags;
@@ -200,9 +203,12 @@ mod types;
 mod users;
 
 pub use categories::*;
+pub use chat::*;
 pub use general::*;
 pub use groups::*;
 pub use guests::*;
+pub use inbound::*;
+pub use outbox::*;
 pub use priorities::*;
 pub use statuses::*;
 pub use tags::*;
