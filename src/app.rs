@@ -89,7 +89,19 @@ async fn serve_with(database: &Database, config: Config, with_demo: bool) -> any
     // Mail leaves through the outbox worker; it stops with the other jobs.
     let mail_worker = email::worker::Worker::from_config(db.clone(), &state.config, Clock::System)?;
     let mail_worker = tokio::spawn(mail_worker.run(stop_jobs.subscribe()));
-    let jobs = jobs::spawn_all(db, Clock::System, auto_close_every, jobs_shutdown);
+    let mut jobs = jobs::spawn_all(
+        db.clone(),
+        Clock::System,
+        auto_close_every,
+        jobs_shutdown.clone(),
+    );
+    let store = crate::attachments::storage::from_config(&state.config);
+    jobs.push(jobs::orphan_sweep::spawn(
+        db,
+        store,
+        Clock::System,
+        jobs_shutdown,
+    ));
 
     if with_demo {
         println!("{}", demo::banner(&base_url));

@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
             get(handlers::general).post(handlers::save_general),
         )
         .route(
+            "/{tenant}/admin/general/attachments",
+            post(handlers::save_attachment_settings),
+        )
+        .route(
             "/{tenant}/admin/statuses",
             get(handlers::statuses).post(handlers::add_status),
         )

@@ -6,7 +6,6 @@
 //! `.tmp/` and renamed into place only when complete, so a reader never sees a
 //! half-written file and a crash leaves nothing but a stray temporary file.
 //!
-//! The S3-compatible backend is not built yet; it will implement the same trait.
 
 use crate::db::TenantId;
 use std::{
@@ -15,7 +14,7 @@ use std::{
     path::{Path, PathBuf},
     pin::Pin,
 };
-use tokio::io::{AsyncRead, AsyncWriteExt as _, BufWriter};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _, BufWriter};
 
 /// The name of a stored object, as kept in `attachments.storage_key`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -47,6 +46,14 @@ impl ObjectKey {
 /// A readable stored object.
 pub type ObjectReader = Pin<Box<dyn AsyncRead + Send>>;
 
+/// An object found in storage, with when it was last written (for the orphan
+/// sweep, which leaves recent objects alone: their row may be about to commit).
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub key: ObjectKey,
+    pub modified: time::OffsetDateTime,
+}
+
 /// Attachment storage. Writes stream: `create`, `write` chunk by chunk, then
 /// `commit` (the object appears) or `abort` (nothing remains).
 pub trait Storage: Send + Sync + 'static {
@@ -62,8 +69,17 @@ pub trait Storage: Send + Sync + 'static {
     fn commit(&self, writer: Self::Writer) -> impl Future<Output = io::Result<ObjectKey>> + Send;
     fn abort(&self, writer: Self::Writer) -> impl Future<Output = ()> + Send;
     fn open(&self, key: &ObjectKey) -> impl Future<Output = io::Result<ObjectReader>> + Send;
+    /// `len` bytes of an object from byte `first` on (a range request).
+    fn open_range(
+        &self,
+        key: &ObjectKey,
+        first: u64,
+        len: u64,
+    ) -> impl Future<Output = io::Result<ObjectReader>> + Send;
     /// Removes an object; removing one that is not there is not an error.
     fn delete(&self, key: &ObjectKey) -> impl Future<Output = io::Result<()>> + Send;
+    /// Every committed object in `tenant`'s folder.
+    fn list(&self, tenant: TenantId) -> impl Future<Output = io::Result<Vec<Listed>>> + Send;
 }
 
 /// The storage the application uses (the only backend so far).
@@ -172,18 +188,52 @@ impl Storage for LocalDir {
         Ok(Box::pin(file))
     }
 
+    async fn open_range(&self, key: &ObjectKey, first: u64, len: u64) -> io::Result<ObjectReader> {
+        let mut file = tokio::fs::File::open(self.path(key)).await?;
+        file.seek(io::SeekFrom::Start(first)).await?;
+        Ok(Box::pin(file.take(len)))
+    }
+
     async fn delete(&self, key: &ObjectKey) -> io::Result<()> {
         match tokio::fs::remove_file(self.path(key)).await {
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
             other => other,
         }
     }
+
+    async fn list(&self, tenant: TenantId) -> io::Result<Vec<Listed>> {
+        let folder = tenant.0.simple().to_string();
+        let mut found = Vec::new();
+        let mut shards = match tokio::fs::read_dir(self.root.join(&folder)).await {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(found),
+            other => other?,
+        };
+        while let Some(shard) = shards.next_entry().await? {
+            if !shard.file_type().await?.is_dir() {
+                continue;
+            }
+            let shard_name = shard.file_name().to_string_lossy().into_owned();
+            let mut files = tokio::fs::read_dir(shard.path()).await?;
+            while let Some(file) = files.next_entry().await? {
+                let name = file.file_name().to_string_lossy().into_owned();
+                // Anything not shaped like our keys is not ours to judge.
+                let Some(key) = ObjectKey::parse(&format!("{folder}/{shard_name}/{name}")) else {
+                    continue;
+                };
+                let modified = file.metadata().await?.modified()?;
+                found.push(Listed {
+                    key,
+                    modified: modified.into(),
+                });
+            }
+        }
+        Ok(found)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt as _;
 
     #[test]
     fn keys_are_sharded_and_only_well_formed_keys_parse() {
@@ -216,6 +266,15 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(text, "hello world");
+        let mut part = String::new();
+        store
+            .open_range(&key, 6, 3)
+            .await
+            .unwrap()
+            .read_to_string(&mut part)
+            .await
+            .unwrap();
+        assert_eq!(part, "wor");
 
         let mut writer = store.create(tenant).await.unwrap();
         store.write(&mut writer, b"gone").await.unwrap();
