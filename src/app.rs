@@ -95,7 +95,7 @@ async fn serve_with(database: &Database, config: Config, with_demo: bool) -> any
         auto_close_every,
         jobs_shutdown.clone(),
     );
-    let store = crate::attachments::storage::from_config(&state.config);
+    let store = state.store.clone();
     jobs.push(jobs::orphan_sweep::spawn(
         db,
         store,

@@ -1,6 +1,6 @@
 //! The download route.
 
-use super::{AttachmentId, range::Part, service, storage, validate};
+use super::{AttachmentId, range::Part, service, validate};
 use crate::{
     error::{AppError, AppResult},
     state::AppState,
@@ -30,12 +30,11 @@ pub async fn download(
     let range = request_headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok());
-    let store = storage::from_config(&state.config);
     let service::Download {
         attachment,
         part,
         reader,
-    } = service::open(&state.db, &store, &user, number, id, range).await?;
+    } = service::open(&state.db, &state.store, &user, number, id, range).await?;
 
     let size = u64::try_from(attachment.size_bytes).unwrap_or(0);
     let mut response = match reader {

@@ -25,12 +25,16 @@
 //! - a periodic sweep (`jobs::orphan_sweep`) deletes stored files older than an
 //!   hour that have no row (a crash between storing and committing).
 //!
-//! Not built yet: the S3-compatible backend and "attached …" activity events.
+//! - the bytes live in the configured backend (`attachments.backend`): a local
+//!   directory or an S3-compatible bucket ([`storage::Store`]).
+//!
+//! Not built yet: "attached …" activity events.
 
 mod handlers;
 pub mod policy;
 pub mod range;
 pub mod repo;
+pub mod s3;
 pub mod service;
 pub mod storage;
 pub mod validate;

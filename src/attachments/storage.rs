@@ -1,4 +1,6 @@
-//! Where attachment bytes live: one small trait and its local-directory backend.
+//! Where attachment bytes live: one small trait, its local-directory backend,
+//! and [`Store`], the backend the configuration chose (local or S3-compatible,
+//! see [`super::s3`]).
 //!
 //! Objects get random names (UUIDv7) under the tenant's folder, sharded by the
 //! last two hex digits of the name (random bits, unlike the leading time bits):
@@ -7,12 +9,14 @@
 //! half-written file and a crash leaves nothing but a stray temporary file.
 //!
 
-use crate::db::TenantId;
+use super::s3::{S3Store, S3Writer};
+use crate::{config::StorageBackend, db::TenantId};
 use std::{
     future::Future,
     io,
     path::{Path, PathBuf},
     pin::Pin,
+    sync::Arc,
 };
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncSeekExt as _, AsyncWriteExt as _, BufWriter};
 
@@ -82,12 +86,110 @@ pub trait Storage: Send + Sync + 'static {
     fn list(&self, tenant: TenantId) -> impl Future<Output = io::Result<Vec<Listed>>> + Send;
 }
 
-/// The storage the application uses (the only backend so far).
-pub type Store = LocalDir;
+/// The storage the application uses: the backend the configuration chose.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Local(LocalDir),
+    S3(S3Store),
+    /// The configured backend could not be set up (configuration validation
+    /// refuses this at start); every operation fails with the reason.
+    Unavailable(Arc<str>),
+}
 
-/// The configured storage.
+/// An object being written to a [`Store`].
+pub enum StoreWriter {
+    Local(LocalWriter),
+    S3(S3Writer),
+}
+
+/// The configured storage (`attachments.backend`). Cheap for the local
+/// backend; the S3 client is made once, with the application state.
 pub fn from_config(config: &crate::config::Config) -> Store {
-    LocalDir::new(config.attachment_dir())
+    match config.attachments.backend {
+        StorageBackend::Local => Store::Local(LocalDir::new(config.attachment_dir())),
+        StorageBackend::S3 => match config.attachments.s3.as_ref().map(S3Store::new) {
+            Some(Ok(s3)) => Store::S3(s3),
+            Some(Err(error)) => Store::Unavailable(error.to_string().into()),
+            None => Store::Unavailable("attachments.s3 is not configured".into()),
+        },
+    }
+}
+
+fn unavailable(reason: &str) -> io::Error {
+    io::Error::other(format!("attachment storage is unavailable: {reason}"))
+}
+
+fn mismatched() -> io::Error {
+    io::Error::other("an object writer of another storage backend")
+}
+
+impl Storage for Store {
+    type Writer = StoreWriter;
+
+    async fn create(&self, tenant: TenantId) -> io::Result<StoreWriter> {
+        match self {
+            Store::Local(local) => local.create(tenant).await.map(StoreWriter::Local),
+            Store::S3(s3) => s3.create(tenant).await.map(StoreWriter::S3),
+            Store::Unavailable(reason) => Err(unavailable(reason)),
+        }
+    }
+
+    async fn write(&self, writer: &mut StoreWriter, chunk: &[u8]) -> io::Result<()> {
+        match (self, writer) {
+            (Store::Local(local), StoreWriter::Local(writer)) => local.write(writer, chunk).await,
+            (Store::S3(s3), StoreWriter::S3(writer)) => s3.write(writer, chunk).await,
+            _ => Err(mismatched()),
+        }
+    }
+
+    async fn commit(&self, writer: StoreWriter) -> io::Result<ObjectKey> {
+        match (self, writer) {
+            (Store::Local(local), StoreWriter::Local(writer)) => local.commit(writer).await,
+            (Store::S3(s3), StoreWriter::S3(writer)) => s3.commit(writer).await,
+            _ => Err(mismatched()),
+        }
+    }
+
+    async fn abort(&self, writer: StoreWriter) {
+        match (self, writer) {
+            (Store::Local(local), StoreWriter::Local(writer)) => local.abort(writer).await,
+            (Store::S3(s3), StoreWriter::S3(writer)) => s3.abort(writer).await,
+            // A local writer removes its temporary file when dropped.
+            _ => {}
+        }
+    }
+
+    async fn open(&self, key: &ObjectKey) -> io::Result<ObjectReader> {
+        match self {
+            Store::Local(local) => local.open(key).await,
+            Store::S3(s3) => s3.open(key).await,
+            Store::Unavailable(reason) => Err(unavailable(reason)),
+        }
+    }
+
+    async fn open_range(&self, key: &ObjectKey, first: u64, len: u64) -> io::Result<ObjectReader> {
+        match self {
+            Store::Local(local) => local.open_range(key, first, len).await,
+            Store::S3(s3) => s3.open_range(key, first, len).await,
+            Store::Unavailable(reason) => Err(unavailable(reason)),
+        }
+    }
+
+    async fn delete(&self, key: &ObjectKey) -> io::Result<()> {
+        match self {
+            Store::Local(local) => local.delete(key).await,
+            Store::S3(s3) => s3.delete(key).await,
+            Store::Unavailable(reason) => Err(unavailable(reason)),
+        }
+    }
+
+    async fn list(&self, tenant: TenantId) -> io::Result<Vec<Listed>> {
+        match self {
+            Store::Local(local) => local.list(tenant).await,
+            Store::S3(s3) => s3.list(tenant).await,
+            Store::Unavailable(reason) => Err(unavailable(reason)),
+        }
+    }
 }
 
 /// Objects as files under a root directory.
@@ -245,6 +347,50 @@ mod tests {
         for bad in ["../x", "a/b/c", "", "/etc/passwd"] {
             assert_eq!(ObjectKey::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_configuration_chooses_the_backend() {
+        use crate::config::Config;
+        use figment::providers::Serialized;
+        let local = Config::from_figment(
+            Config::defaults().merge(Serialized::default("attachments.dir", "/srv/files")),
+        )
+        .unwrap();
+        assert!(
+            matches!(from_config(&local), Store::Local(dir) if dir.root() == Path::new("/srv/files"))
+        );
+
+        let s3 = Config::from_figment(
+            Config::defaults()
+                .merge(Serialized::default("attachments.backend", "s3"))
+                .merge(Serialized::default(
+                    "attachments.s3.bucket",
+                    "tessera-files",
+                ))
+                .merge(Serialized::default(
+                    "attachments.s3.endpoint",
+                    "http://127.0.0.1:9000",
+                ))
+                .merge(Serialized::default("attachments.s3.path_style", true))
+                .merge(Serialized::default("attachments.s3.access_key_id", "key"))
+                .merge(Serialized::default(
+                    "attachments.s3.secret_access_key",
+                    "secret",
+                )),
+        )
+        .unwrap();
+        assert!(matches!(from_config(&s3), Store::S3(_)));
+
+        let missing = Config::from_figment(
+            Config::defaults().merge(Serialized::default("attachments.backend", "s3")),
+        )
+        .unwrap_err();
+        assert!(missing.to_string().contains("attachments.s3"), "{missing}");
+        let unknown = Config::from_figment(
+            Config::defaults().merge(Serialized::default("attachments.backend", "ftp")),
+        );
+        assert!(unknown.is_err());
     }
 
     #[tokio::test]

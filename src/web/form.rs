@@ -115,7 +115,7 @@ impl FromRequest<AppState> for Submission {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
-        let store = attachments::storage::from_config(&state.config);
+        let store = state.store.clone();
         if !is_multipart(request.headers()) {
             let fields = Fields::from_request(request, state).await?;
             return Ok(Self {
