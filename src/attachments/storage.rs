@@ -115,6 +115,18 @@ pub fn from_config(config: &crate::config::Config) -> Store {
     }
 }
 
+impl Store {
+    /// Removes unfinished writes (a crash mid-upload) last touched before
+    /// `cutoff`; returns how many. S3 keeps no partial object: an unfinished
+    /// multipart upload is the bucket's lifecycle rule's to expire.
+    pub async fn remove_unfinished(&self, cutoff: time::OffsetDateTime) -> io::Result<u64> {
+        match self {
+            Store::Local(local) => local.remove_unfinished(cutoff).await,
+            Store::S3(_) | Store::Unavailable(_) => Ok(0),
+        }
+    }
+}
+
 fn unavailable(reason: &str) -> io::Error {
     io::Error::other(format!("attachment storage is unavailable: {reason}"))
 }
@@ -225,6 +237,26 @@ impl LocalDir {
 
     fn path(&self, key: &ObjectKey) -> PathBuf {
         self.root.join(&key.0)
+    }
+
+    /// Removes temporary files under `.tmp/` last written before `cutoff`.
+    pub async fn remove_unfinished(&self, cutoff: time::OffsetDateTime) -> io::Result<u64> {
+        let mut removed = 0;
+        let mut entries = match tokio::fs::read_dir(self.root.join(".tmp")).await {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(0),
+            other => other?,
+        };
+        while let Some(entry) = entries.next_entry().await? {
+            let is_part = entry.file_name().to_string_lossy().ends_with(".part");
+            let modified: time::OffsetDateTime = entry.metadata().await?.modified()?.into();
+            if is_part && modified < cutoff {
+                match tokio::fs::remove_file(entry.path()).await {
+                    Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
+                    _ => removed += 1,
+                }
+            }
+        }
+        Ok(removed)
     }
 }
 

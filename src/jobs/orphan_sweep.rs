@@ -1,6 +1,6 @@
 //! Deletes stored attachment files that have no row: the process stopped (or a
 //! removal failed) between storing a file and committing its row, or the row
-//! went with its ticket.
+//! went with its ticket. Also removes writes a crash left unfinished.
 //!
 //! Only objects last written more than [`GRACE`] ago are candidates: a file is
 //! stored before its row commits, so a young file without a row may belong to a
@@ -30,15 +30,18 @@ pub fn spawn(db: Db, store: Store, clock: Clock, shutdown: super::Shutdown) -> J
     })
 }
 
-/// Sweeps every tenant; returns how many files it deleted.
+/// Sweeps every tenant, then unfinished writes; returns how many files it
+/// deleted.
 pub async fn run_once(db: &Db, store: &Store, clock: &Clock) -> anyhow::Result<u64> {
     let tenants: Vec<TenantId> = sqlx::query_scalar("select id from tenants order by id")
         .fetch_all(db.pool())
         .await?;
+    let cutoff = clock.now() - GRACE;
     let mut deleted = 0;
     for tenant in tenants {
-        deleted += sweep_tenant(db, store, tenant, clock.now() - GRACE).await?;
+        deleted += sweep_tenant(db, store, tenant, cutoff).await?;
     }
+    deleted += store.remove_unfinished(cutoff).await?;
     Ok(deleted)
 }
 

@@ -711,23 +711,39 @@ async fn the_sweep_removes_an_old_file_without_a_row_and_keeps_live_and_fresh_on
         now - time::Duration::minutes(50),
     );
     assert_eq!(desk.stored_files().len(), 3);
+    // An upload a crash cut off, long ago: its temporary file goes too.
+    let unfinished = desk.dir.join(".tmp/0190b5c2d4e6f8a0b2c4d6e8f0a2b4c6.part");
+    std::fs::write(&unfinished, b"half an upload").unwrap();
+    set_mtime(&unfinished, now - time::Duration::hours(3));
+    // One still being written (as far as anyone can tell) stays.
+    let writing = desk.dir.join(".tmp/0190b5c2d4e6f8a0b2c4d6e8f0a2b4c7.part");
+    std::fs::write(&writing, b"a quarter of an upload").unwrap();
+    set_mtime(&writing, now - time::Duration::minutes(55));
 
     let deleted = tessera::jobs::orphan_sweep::run_once(&desk.app.db, &store, &desk.app.clock)
         .await
         .unwrap();
-    assert_eq!(deleted, 1);
+    assert_eq!(deleted, 2, "the old orphan and the unfinished upload");
+    assert!(!unfinished.exists());
     let mut left = desk.stored_files();
     left.sort();
-    let mut expected = vec![live[0].clone(), desk.dir.join(fresh.as_str())];
+    let mut expected = vec![
+        live[0].clone(),
+        desk.dir.join(fresh.as_str()),
+        writing.clone(),
+    ];
     expected.sort();
-    assert_eq!(left, expected, "the live file and the fresh orphan stay");
+    assert_eq!(
+        left, expected,
+        "the live file, the fresh orphan and the fresh upload stay"
+    );
 
-    // An hour later the fresh one is old, and goes; the live one never does.
+    // Once past the hour the fresh ones are old, and go; the live one never does.
     desk.app.clock.advance(time::Duration::minutes(11));
     let deleted = tessera::jobs::orphan_sweep::run_once(&desk.app.db, &store, &desk.app.clock)
         .await
         .unwrap();
-    assert_eq!(deleted, 1);
+    assert_eq!(deleted, 2);
     assert_eq!(desk.stored_files(), live);
     let links = desk.links(number).await;
     let (response, bytes) = desk.app.get_bytes(&links[0]).await;
