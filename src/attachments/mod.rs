@@ -20,15 +20,13 @@
 //!   safe list (images, PDF, plain text), else `application/octet-stream`;
 //!   only PNG, JPEG, GIF and WebP (sniffed, never SVG) may be asked for
 //!   `inline` (`?inline=1`, the ticket page's thumbnails); single byte ranges
-//!   are served (206/416).
-//!
+//!   are served (206/416);
 //! - a periodic sweep (`jobs::orphan_sweep`) deletes stored files older than an
-//!   hour that have no row (a crash between storing and committing).
-//!
+//!   hour that have no row (a crash between storing and committing);
 //! - the bytes live in the configured backend (`attachments.backend`): a local
-//!   directory or an S3-compatible bucket ([`storage::Store`]).
-//!
-//! Not built yet: "attached …" activity events.
+//!   directory or an S3-compatible bucket ([`storage::Store`]);
+//! - each recorded file adds an "attached report.pdf (1.2 MB)" activity event
+//!   (staff-only when on an internal note).
 
 mod handlers;
 pub mod policy;

@@ -4,7 +4,10 @@ use super::{AttachmentId, StoredFile};
 use crate::{
     db::{TenantId, UserId},
     replies::repo::ReplyId,
-    tickets::model::TicketId,
+    tickets::{
+        events::{self, EventKind, NewEvent},
+        model::TicketId,
+    },
 };
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -38,7 +41,8 @@ pub struct Owner {
     pub internal: bool,
 }
 
-/// Records stored files, in upload order.
+/// Records stored files, in upload order, each with an "attached report.pdf
+/// (1.2 MB)" activity event (staff-only for files on an internal note).
 pub async fn insert_all(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -68,6 +72,17 @@ pub async fn insert_all(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+        let what = format!(
+            "{} ({})",
+            file.filename,
+            super::validate::format_size(file.size)
+        );
+        let event = NewEvent {
+            new_value: Some(&what),
+            ..NewEvent::new(owner.ticket, owner.uploader, EventKind::Attached)
+        }
+        .internal(owner.internal);
+        events::record(&mut *conn, tenant, event, now).await?;
         ids.push(id);
     }
     Ok(ids)

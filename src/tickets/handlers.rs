@@ -660,6 +660,7 @@ fn event_text(event: &Event) -> String {
         "follower_added" => format!("added {} as a follower", value(&event.new_value)),
         "follower_removed" => format!("removed {} as a follower", value(&event.new_value)),
         "reopened" => "reopened the ticket".to_owned(),
+        "attached" => format!("attached {}", value(&event.new_value)),
         other => other.replace('_', " "),
     }
 }

@@ -154,6 +154,17 @@ async fn files_uploaded_on_create_and_reply_download_with_safe_headers_for_reque
     let links = desk.links(number).await;
     assert_eq!(links.len(), 2, "{links:?}");
     assert_eq!(desk.stored_files().len(), 2);
+    let activity = desk
+        .app
+        .get(&format!("/acme/tickets/{number}/activity"))
+        .await;
+    assert_eq!(activity.status, StatusCode::OK);
+    for line in [
+        format!("attached report.pdf ({} bytes)", PDF.len()),
+        "attached notes.txt (18 bytes)".to_owned(),
+    ] {
+        assert!(activity.body.contains(&line), "{line}: {}", activity.body);
+    }
 
     for who in [customer, agent] {
         desk.sign_in_as("acme", &who).await;
@@ -283,9 +294,21 @@ async fn a_file_on_an_internal_note_is_for_staff_only() {
     let (response, _) = desk.app.get_bytes(&links[0]).await;
     assert_eq!(response.status, StatusCode::OK);
 
+    let activity = desk
+        .app
+        .get(&format!("/acme/tickets/{number}/activity"))
+        .await;
+    assert!(activity.body.contains("attached quote-internal.pdf ("));
+
     desk.sign_in_as("acme", &customer).await;
     let page = desk.app.get(&format!("/acme/tickets/{number}")).await;
     assert!(!page.body.contains("quote-internal.pdf"));
+    let activity = desk
+        .app
+        .get(&format!("/acme/tickets/{number}/activity"))
+        .await;
+    assert_eq!(activity.status, StatusCode::OK);
+    assert!(!activity.body.contains("quote-internal.pdf"));
     let (response, bytes) = desk.app.get_bytes(&links[0]).await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
     assert!(!bytes.starts_with(b"%PDF"));
