@@ -98,6 +98,8 @@ impl AttachmentView {
 pub struct UploadField {
     /// "Up to 10 files, max 25 MB each."
     pub limits: String,
+    /// The input's `accept` hint; empty for any file.
+    pub accept: String,
     pub error: Option<String>,
 }
 
@@ -105,6 +107,7 @@ impl UploadField {
     pub fn new(policy: &policy::Policy, error: Option<String>) -> Self {
         Self {
             limits: policy.limits_line(),
+            accept: policy.accept(),
             error,
         }
     }

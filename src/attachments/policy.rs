@@ -190,6 +190,18 @@ impl Policy {
         })
     }
 
+    /// The file input's `accept` list (".jpg,.jpeg,.png,…"), empty without an
+    /// allow-list. Only a hint to the browser's picker; the server checks.
+    pub fn accept(&self) -> String {
+        self.allowed
+            .iter()
+            .flatten()
+            .flat_map(|format| format.extensions.iter())
+            .map(|extension| format!(".{extension}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// The line under the drop zone: "Up to 10 files, max 25 MB each. …" or,
     /// with an allow-list, "Supported formats: JPG, PNG, …, max 25 MB".
     pub fn limits_line(&self) -> String {
@@ -273,6 +285,12 @@ mod tests {
         assert_eq!(
             listed.limits_line(),
             "Supported formats: JPG, PNG, GIF, PDF, DOC, DOCX, TXT, ZIP, max 25 MB (up to 10 files)."
+        );
+        assert_eq!(open.accept(), "");
+        assert!(
+            listed
+                .accept()
+                .starts_with(".jpg,.jpeg,.png,.gif,.pdf,.doc,")
         );
         assert_eq!(listed.refuse_name("photo.JPEG"), None);
         assert_eq!(listed.refuse_content("photo.JPEG", "image/jpeg"), None);

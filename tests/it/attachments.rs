@@ -622,6 +622,7 @@ async fn the_admin_allow_list_is_shown_and_checks_extension_and_content() {
     desk.sign_in_as("acme", &customer).await;
     let page = desk.app.get("/acme/tickets/new").await;
     assert!(!page.body.contains("Supported formats"), "off by default");
+    assert!(!page.body.contains("accept=\""));
     let number = desk
         .create_with(&[("movie.mkv", b"\x1aE\xdf\xa3 matroska")])
         .await;
@@ -656,6 +657,10 @@ async fn the_admin_allow_list_is_shown_and_checks_extension_and_content() {
             .contains("Supported formats: JPG, PNG, GIF, PDF, DOC, DOCX, TXT, ZIP, max 25 MB"),
         "{}",
         page.body
+    );
+    assert!(
+        page.body
+            .contains("accept=\".jpg,.jpeg,.png,.gif,.pdf,.doc,.docx,.txt,.log,.zip\"")
     );
     let before = desk.stored_files().len();
     let refused: [(&str, &[u8], &str); 3] = [
