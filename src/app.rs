@@ -94,7 +94,19 @@ async fn serve_with(database: &Database, config: Config, with_demo: bool) -> any
         state.secret_bytes(),
     )?;
     let mail_worker = tokio::spawn(mail_worker.run(stop_jobs.subscribe()));
-    let jobs = jobs::spawn_all(db, Clock::System, auto_close_every, jobs_shutdown);
+    let mut jobs = jobs::spawn_all(
+        db.clone(),
+        Clock::System,
+        auto_close_every,
+        jobs_shutdown.clone(),
+    );
+    let store = state.store.clone();
+    jobs.push(jobs::orphan_sweep::spawn(
+        db,
+        store,
+        Clock::System,
+        jobs_shutdown,
+    ));
 
     if with_demo {
         println!("{}", demo::banner(&base_url));

@@ -66,10 +66,46 @@ pub struct AuthConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct AttachmentsConfig {
+    /// The local backend's directory (unset: `data_dir/attachments`).
     pub dir: Option<PathBuf>,
     /// The largest file one may upload (each file; an upload holds up to
-    /// `attachments::MAX_FILES_PER_UPLOAD`).
+    /// `attachments::MAX_FILES_PER_UPLOAD`). Tenant admins may choose less.
     pub max_file_bytes: u64,
+    /// Where the bytes live.
+    #[serde(default)]
+    pub backend: StorageBackend,
+    /// The bucket, for `backend = "s3"`.
+    #[serde(default)]
+    pub s3: Option<S3Config>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    #[default]
+    Local,
+    S3,
+}
+
+/// An S3-compatible bucket (AWS S3, MinIO, Garage, Ceph …).
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Config {
+    pub bucket: String,
+    #[serde(default = "default_s3_region")]
+    pub region: String,
+    /// Unset: AWS. For other services their URL, e.g. `http://127.0.0.1:9000`.
+    pub endpoint: Option<String>,
+    /// Unset: taken from the environment (AWS_ACCESS_KEY_ID, instance metadata …).
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<SecretString>,
+    /// `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (MinIO and
+    /// most self-hosted services want this).
+    #[serde(default)]
+    pub path_style: bool,
+}
+
+fn default_s3_region() -> String {
+    "us-east-1".to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -220,6 +256,20 @@ impl Config {
         }
         if self.attachments.max_file_bytes == 0 {
             return key("attachments.max_file_bytes", "must be at least 1");
+        }
+        if self.attachments.backend == StorageBackend::S3 {
+            let Some(s3) = &self.attachments.s3 else {
+                return key(
+                    "attachments.s3",
+                    "is needed with backend = \"s3\" (at least `bucket`)",
+                );
+            };
+            if s3.bucket.trim().is_empty() {
+                return key("attachments.s3.bucket", "must not be empty");
+            }
+            if let Err(error) = crate::attachments::s3::S3Store::new(s3) {
+                return key("attachments.s3", &error.to_string());
+            }
         }
         if self.jobs.auto_close_interval_secs == 0 {
             return key("jobs.auto_close_interval_secs", "must be at least 1");

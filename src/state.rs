@@ -1,6 +1,6 @@
 //! The state every handler shares. Anything a test swaps is a field here.
 
-use crate::{clock::Clock, config::Config, db::Db};
+use crate::{attachments::storage::Store, clock::Clock, config::Config, db::Db};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
@@ -11,6 +11,8 @@ pub struct Inner {
     pub db: Db,
     pub config: Config,
     pub clock: Clock,
+    /// Attachment storage, as configured (one S3 client for the process).
+    pub store: Store,
     /// Key for CSRF tokens (and later other signed values).
     secret: SecretString,
 }
@@ -18,6 +20,7 @@ pub struct Inner {
 impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock, secret: SecretString) -> Self {
         Self(Arc::new(Inner {
+            store: crate::attachments::storage::from_config(&config),
             db,
             config,
             clock,

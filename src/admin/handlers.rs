@@ -4,7 +4,7 @@
 
 use super::{
     repo,
-    service::{self, AdminError, Ctx, GeneralInput, NewUserInput},
+    service::{self, AdminError, AttachmentSettingsInput, Ctx, GeneralInput, NewUserInput},
     views::*,
 };
 use crate::{
@@ -185,9 +185,11 @@ fn general_page(
     tenant: &Tenant,
     input: GeneralInput,
     errors: service::FieldErrors,
+    attachments: AttachmentSettingsView,
 ) -> GeneralPage {
     let base = tenant.base_path();
     GeneralPage {
+        attachments,
         chrome,
         nav: nav(&base, "general"),
         action: format!("{base}/admin/general"),
@@ -211,12 +213,19 @@ pub async fn general(
 ) -> AppResult<GeneralPage> {
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let settings = repo::settings(&mut tx, tenant.id).await?;
+    let files = crate::attachments::repo::settings(&mut tx, tenant.id).await?;
     tx.commit().await?;
     Ok(general_page(
         chrome,
         &tenant,
         GeneralInput::from_settings(&settings),
         Default::default(),
+        attachment_settings_view(
+            &state,
+            &tenant,
+            AttachmentSettingsInput::from_settings(&files),
+            Default::default(),
+        ),
     ))
 }
 
@@ -242,11 +251,85 @@ pub async fn save_general(
             tenant.base_path()
         ))
         .into_response()),
-        Err(AdminError::Invalid(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            general_page(chrome, &tenant, input, errors),
-        )
-            .into_response()),
+        Err(AdminError::Invalid(errors)) => {
+            let mut tx = state.db.tenant_tx(tenant.id).await?;
+            let files = crate::attachments::repo::settings(&mut tx, tenant.id).await?;
+            tx.commit().await?;
+            let attachments = attachment_settings_view(
+                &state,
+                &tenant,
+                AttachmentSettingsInput::from_settings(&files),
+                Default::default(),
+            );
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                general_page(chrome, &tenant, input, errors, attachments),
+            )
+                .into_response())
+        }
+        Err(AdminError::Refused(message)) => Err(AppError::Conflict(message)),
+        Err(AdminError::App(error)) => Err(error),
+    }
+}
+
+// ---- attachment settings (a block of the general page) ----
+
+fn attachment_settings_view(
+    state: &AppState,
+    tenant: &Tenant,
+    input: AttachmentSettingsInput,
+    errors: service::FieldErrors,
+) -> AttachmentSettingsView {
+    use crate::attachments::policy;
+    AttachmentSettingsView {
+        action: format!("{}/admin/general/attachments", tenant.base_path()),
+        max_file_mb: input.max_file_mb,
+        operator_max_mb: policy::operator_max_mb(&state.config),
+        allow_list: input.allow_list,
+        formats: policy::FORMATS
+            .iter()
+            .map(|f| (f.name, input.formats.iter().any(|sent| sent == f.name)))
+            .collect(),
+        errors,
+    }
+}
+
+pub async fn save_attachment_settings(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let input = AttachmentSettingsInput {
+        max_file_mb: fields.get("max_file_mb").to_owned(),
+        allow_list: fields.has("allow_list"),
+        formats: fields.all("formats"),
+    };
+    let operator_max_mb = crate::attachments::policy::operator_max_mb(&state.config);
+    match service::save_attachment_settings(ctx(&state, &admin), &input, operator_max_mb).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "{}/admin/general?notice=saved",
+            tenant.base_path()
+        ))
+        .into_response()),
+        Err(AdminError::Invalid(errors)) => {
+            let mut tx = state.db.tenant_tx(tenant.id).await?;
+            let settings = repo::settings(&mut tx, tenant.id).await?;
+            tx.commit().await?;
+            let attachments = attachment_settings_view(&state, &tenant, input, errors);
+            Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                general_page(
+                    chrome,
+                    &tenant,
+                    GeneralInput::from_settings(&settings),
+                    Default::default(),
+                    attachments,
+                ),
+            )
+                .into_response())
+        }
         Err(AdminError::Refused(message)) => Err(AppError::Conflict(message)),
         Err(AdminError::App(error)) => Err(error),
     }

@@ -51,6 +51,10 @@ pub fn routes() -> Router<AppState> {
             get(handlers::guests).post(handlers::save_guests),
         )
         .route(
+            "/{tenant}/admin/general/attachments",
+            post(handlers::save_attachment_settings),
+        )
+        .route(
             "/{tenant}/admin/statuses",
             get(handlers::statuses).post(handlers::add_status),
         )

@@ -175,6 +175,26 @@ pub struct GeneralPage {
     pub default_timezone: String,
     pub timezones: &'static [&'static str],
     pub errors: FieldErrors,
+    /// The attachment settings block (its own form).
+    pub attachments: AttachmentSettingsView,
+}
+
+/// The attachment settings block of the general page.
+pub struct AttachmentSettingsView {
+    pub action: String,
+    pub max_file_mb: String,
+    /// The server's limit, the largest size the admin may choose.
+    pub operator_max_mb: i32,
+    pub allow_list: bool,
+    /// (format name, checked), in menu order.
+    pub formats: Vec<(&'static str, bool)>,
+    pub errors: FieldErrors,
+}
+
+impl AttachmentSettingsView {
+    pub fn error(&self, field: &str) -> Option<&String> {
+        self.errors.get(field)
+    }
 }
 
 impl GeneralPage {

@@ -3,25 +3,36 @@
 //!
 //! Invariants:
 //! - an upload holds at most [`MAX_FILES_PER_UPLOAD`] files of at most
-//!   `attachments.max_file_bytes` each; programs and scripts are refused by
+//!   the tenant's size (admin setting, bounded by the operator's
+//!   `attachments.max_file_bytes`) each; programs and scripts are refused by
 //!   extension *and* by content (PE, ELF, Mach-O, `#!`, infer's app types),
 //!   whatever the client claims; the client's content type is never trusted;
+//!   with the tenant's allow-list on, a file's extension must be listed and its
+//!   content must be that format ([`policy`]);
 //! - files stream to storage (never whole in memory) under random keys, hashed
 //!   and measured on the way; the file is stored *before* its row commits, in the
 //!   same transaction as the ticket or reply; when the action fails, the stored
 //!   files are removed and nothing is saved ([`service::Upload`]);
 //! - a download goes through `tickets::load_visible` and the reply's visibility:
 //!   files on internal notes are staff-only; anything else answers 404;
-//! - downloads are always `Content-Disposition: attachment`, `nosniff`,
+//! - downloads are `Content-Disposition: attachment`, `nosniff`,
 //!   `Content-Security-Policy: sandbox`, with our content type only for a short
-//!   safe list (images, PDF, plain text), else `application/octet-stream`.
-//!
-//! Not built yet: the S3-compatible backend, the orphan sweep for files whose
-//! row never committed, an admin allow-list of formats, thumbnails, range
-//! requests and "attached …" activity events.
+//!   safe list (images, PDF, plain text), else `application/octet-stream`;
+//!   only PNG, JPEG, GIF and WebP (sniffed, never SVG) may be asked for
+//!   `inline` (`?inline=1`, the ticket page's thumbnails); single byte ranges
+//!   are served (206/416);
+//! - a periodic sweep (`jobs::orphan_sweep`) deletes stored files older than an
+//!   hour that have no row (a crash between storing and committing);
+//! - the bytes live in the configured backend (`attachments.backend`): a local
+//!   directory or an S3-compatible bucket ([`storage::Store`]);
+//! - each recorded file adds an "attached report.pdf (1.2 MB)" activity event
+//!   (staff-only when on an internal note).
 
 pub(crate) mod handlers;
+pub mod policy;
+pub mod range;
 pub mod repo;
+pub mod s3;
 pub mod service;
 pub mod storage;
 pub mod validate;
@@ -63,15 +74,21 @@ pub struct AttachmentView {
     pub filename: String,
     pub size: String,
     pub href: String,
+    /// For PNG, JPEG, GIF and WebP (by content): the inline variant of `href`,
+    /// shown as a thumbnail.
+    pub thumbnail_src: Option<String>,
 }
 
 impl AttachmentView {
     /// `ticket_href` is the ticket page's path.
     pub fn new(attachment: &repo::Attachment, ticket_href: &str) -> Self {
+        let href = format!("{ticket_href}/attachments/{}", attachment.id);
         Self {
             filename: attachment.filename.clone(),
             size: validate::format_size(u64::try_from(attachment.size_bytes).unwrap_or(0)),
-            href: format!("{ticket_href}/attachments/{}", attachment.id),
+            thumbnail_src: validate::is_inline_image(&attachment.content_type)
+                .then(|| format!("{href}?inline=1")),
+            href,
         }
     }
 }
@@ -81,16 +98,16 @@ impl AttachmentView {
 pub struct UploadField {
     /// "Up to 10 files, max 25 MB each."
     pub limits: String,
+    /// The input's `accept` hint; empty for any file.
+    pub accept: String,
     pub error: Option<String>,
 }
 
 impl UploadField {
-    pub fn new(config: &crate::config::Config, error: Option<String>) -> Self {
+    pub fn new(policy: &policy::Policy, error: Option<String>) -> Self {
         Self {
-            limits: format!(
-                "Up to {MAX_FILES_PER_UPLOAD} files, max {} each. Programs and scripts are not accepted.",
-                validate::format_size(config.attachments.max_file_bytes)
-            ),
+            limits: policy.limits_line(),
+            accept: policy.accept(),
             error,
         }
     }

@@ -4,7 +4,10 @@ use super::{AttachmentId, StoredFile};
 use crate::{
     db::{TenantId, UserId},
     replies::repo::ReplyId,
-    tickets::model::TicketId,
+    tickets::{
+        events::{self, EventKind, NewEvent},
+        model::TicketId,
+    },
 };
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -38,7 +41,8 @@ pub struct Owner {
     pub internal: bool,
 }
 
-/// Records stored files, in upload order.
+/// Records stored files, in upload order, each with an "attached report.pdf
+/// (1.2 MB)" activity event (staff-only for files on an internal note).
 pub async fn insert_all(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -68,6 +72,17 @@ pub async fn insert_all(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+        let what = format!(
+            "{} ({})",
+            file.filename,
+            super::validate::format_size(file.size)
+        );
+        let event = NewEvent {
+            new_value: Some(&what),
+            ..NewEvent::new(owner.ticket, owner.uploader, EventKind::Attached)
+        }
+        .internal(owner.internal);
+        events::record(&mut *conn, tenant, event, now).await?;
         ids.push(id);
     }
     Ok(ids)
@@ -106,4 +121,61 @@ pub async fn find(
     .bind(id)
     .fetch_optional(conn)
     .await
+}
+
+/// The tenant's attachment settings (its `tenant_settings` row; the defaults
+/// when a tenant has none yet).
+pub async fn settings(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<super::policy::Settings, sqlx::Error> {
+    let found = sqlx::query_as::<_, super::policy::Settings>(
+        "select attachment_max_file_mb as max_file_mb, attachment_allow_list as allow_list, \
+                attachment_formats as formats \
+         from tenant_settings where tenant_id = $1",
+    )
+    .bind(tenant)
+    .fetch_optional(conn)
+    .await?;
+    Ok(found.unwrap_or_default())
+}
+
+/// The settings locked for a change (the row is made if missing).
+pub async fn settings_for_update(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<super::policy::Settings, sqlx::Error> {
+    sqlx::query("insert into tenant_settings (tenant_id) values ($1) on conflict do nothing")
+        .bind(tenant)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_as::<_, super::policy::Settings>(
+        "select attachment_max_file_mb as max_file_mb, attachment_allow_list as allow_list, \
+                attachment_formats as formats \
+         from tenant_settings where tenant_id = $1 for no key update",
+    )
+    .bind(tenant)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn save_settings(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    settings: &super::policy::Settings,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update tenant_settings set attachment_max_file_mb = $2, attachment_allow_list = $3, \
+                attachment_formats = $4, updated_at = $5 \
+         where tenant_id = $1",
+    )
+    .bind(tenant)
+    .bind(settings.max_file_mb)
+    .bind(settings.allow_list)
+    .bind(&settings.formats)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -3,6 +3,8 @@
 
 use super::{
     AttachmentId, StoredFile,
+    policy::Policy,
+    range::Part,
     repo::{self, Attachment},
     storage::{ObjectKey, ObjectReader, Storage, Store},
     validate::{self, SNIFF_BYTES},
@@ -55,7 +57,7 @@ pub struct Receiving {
     store: Store,
     writer: <Store as Storage>::Writer,
     filename: String,
-    max_bytes: u64,
+    policy: Policy,
     size: u64,
     hasher: Sha256,
     /// The first bytes, until sniffed.
@@ -65,15 +67,18 @@ pub struct Receiving {
 
 impl Receiving {
     /// Starts receiving a file named `raw_name` by the client; refuses blocked
-    /// extensions before anything is written.
+    /// extensions, and names the tenant's allow-list does not hold, before
+    /// anything is written.
     pub async fn start(
         store: &Store,
         tenant: TenantId,
         raw_name: &str,
-        max_bytes: u64,
+        policy: &Policy,
     ) -> Result<Self, UploadError> {
         let filename = validate::normalise_filename(raw_name);
-        if let Some(message) = validate::blocked_by_name(&filename) {
+        if let Some(message) =
+            validate::blocked_by_name(&filename).or_else(|| policy.refuse_name(&filename))
+        {
             return Err(UploadError::Refused(Refusal::invalid(message)));
         }
         let writer = store.create(tenant).await?;
@@ -81,7 +86,7 @@ impl Receiving {
             store: store.clone(),
             writer,
             filename,
-            max_bytes,
+            policy: policy.clone(),
             size: 0,
             hasher: Sha256::new(),
             head: Vec::new(),
@@ -92,11 +97,11 @@ impl Receiving {
     /// Takes the next chunk. On a refusal the caller aborts.
     pub async fn push(&mut self, chunk: &[u8]) -> Result<(), UploadError> {
         self.size += chunk.len() as u64;
-        if self.size > self.max_bytes {
+        if self.size > self.policy.max_file_bytes {
             return Err(UploadError::Refused(Refusal::too_large(format!(
                 "“{}” is larger than the {} limit for a file.",
                 self.filename,
-                validate::format_size(self.max_bytes)
+                validate::format_size(self.policy.max_file_bytes)
             ))));
         }
         if self.content_type.is_none() {
@@ -115,6 +120,9 @@ impl Receiving {
     fn sniff(&mut self) -> Result<(), UploadError> {
         match validate::sniff(&self.head) {
             Ok(content_type) => {
+                if let Some(message) = self.policy.refuse_content(&self.filename, content_type) {
+                    return Err(UploadError::Refused(Refusal::invalid(message)));
+                }
                 self.content_type = Some(content_type);
                 self.head = Vec::new();
                 Ok(())
@@ -228,20 +236,24 @@ impl Drop for Upload {
     }
 }
 
-/// An attachment the user may download, with its bytes.
+/// An attachment the user may download, with the bytes asked for (none when
+/// the range asked for is outside the file).
 pub struct Download {
     pub attachment: Attachment,
-    pub reader: ObjectReader,
+    pub part: Part,
+    pub reader: Option<ObjectReader>,
 }
 
 /// Opens attachment `id` of ticket `number` if `user` may see the ticket and the
 /// reply or note it belongs to; 404 otherwise, whether it exists or not.
+/// `range` is the request's `Range` header (see [`Part::of`]).
 pub async fn open(
     db: &Db,
     store: &Store,
     user: &User,
     number: i64,
     id: AttachmentId,
+    range: Option<&str>,
 ) -> Result<Download, AppError> {
     let tenant = user.tenant_id;
     let mut tx = db.tenant_tx(tenant).await?;
@@ -264,8 +276,20 @@ pub async fn open(
     let key = ObjectKey::parse(&attachment.storage_key).ok_or_else(|| {
         AppError::Internal(anyhow::anyhow!("malformed storage key for attachment {id}"))
     })?;
-    let reader = store.open(&key).await.map_err(|error| {
+    let size = u64::try_from(attachment.size_bytes).unwrap_or(0);
+    let part = Part::of(range, size);
+    let reader = match part {
+        Part::Whole => Some(store.open(&key).await),
+        Part::Range { first, last } => Some(store.open_range(&key, first, last - first + 1).await),
+        Part::Unsatisfiable => None,
+    }
+    .transpose()
+    .map_err(|error| {
         AppError::Internal(anyhow::Error::new(error).context(format!("opening attachment {id}")))
     })?;
-    Ok(Download { attachment, reader })
+    Ok(Download {
+        attachment,
+        part,
+        reader,
+    })
 }

@@ -28,6 +28,14 @@ const SAFE_TO_SERVE: &[&str] = &[
     "text/plain",
 ];
 
+/// Images a page may show inline (thumbnails), by sniffed type: never SVG,
+/// which is a document that can carry scripts.
+pub const INLINE_IMAGES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+pub fn is_inline_image(stored: &str) -> bool {
+    INLINE_IMAGES.contains(&stored)
+}
+
 /// The content type downloads are served with.
 pub fn served_content_type(stored: &str) -> &'static str {
     SAFE_TO_SERVE

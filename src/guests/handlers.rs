@@ -36,7 +36,7 @@ use crate::{
 };
 use axum::{
     extract::{Path, RawQuery, State},
-    http::StatusCode,
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -101,6 +101,7 @@ async fn render_submit(
     let base = tenant.base_path();
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
     tx.commit().await?;
     let choose = |all: Vec<(String, String)>, chosen: &str, default: String| -> Vec<Choice> {
         let chosen = if chosen.is_empty() {
@@ -160,7 +161,7 @@ async fn render_submit(
             options_href: format!("{base}/submit/category-options"),
             error: page.errors.get("category").cloned(),
         },
-        upload: UploadField::new(&state.config, page.errors.get(attachments::FIELD).cloned()),
+        upload: UploadField::new(&policy, page.errors.get(attachments::FIELD).cloned()),
         link_action: format!("{base}/submit/link"),
         link_email: page.link_email,
         errors: page.errors,
@@ -411,6 +412,7 @@ async fn render_ticket(
     let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, false).await?;
     let following = tickets::repo::is_following(&mut tx, tenant.id, ticket.id, user.id).await?;
     let settings = lifecycle::Settings::load(&mut tx, tenant.id).await?;
+    let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
     tx.commit().await?;
 
     let href = ticket_path(tenant, number);
@@ -459,7 +461,7 @@ async fn render_ticket(
         reply_body: refill.body,
         reply_error: refill.error,
         refusal: lifecycle::reply_refusal(user, &ticket, settings, state.clock.now()),
-        upload: UploadField::new(&state.config, refill.attachments_error),
+        upload: UploadField::new(&policy, refill.attachments_error),
     })
 }
 
@@ -548,17 +550,26 @@ pub async fn reply(
     }
 }
 
-/// Downloads work with the cookie alone: the same rules as for the requester
-/// (no files of internal notes or deleted replies).
+/// Downloads work with the cookie alone: the same rules (and thumbnails and
+/// ranges) as for the requester, so no files of internal notes or deleted replies.
 pub async fn download(
     State(state): State<AppState>,
     tenant: Tenant,
     jar: CookieJar,
     Path((slug, number, id)): Path<(String, String, String)>,
+    query: RawQuery,
+    headers: HeaderMap,
 ) -> AppResult<Response> {
     let parsed = parse_path_number(&number)?;
     let user = guest(&state, &tenant, &jar, parsed).await?;
-    attachments::handlers::download(State(state), CurrentUser(user), Path((slug, number, id))).await
+    attachments::handlers::download(
+        State(state),
+        CurrentUser(user),
+        Path((slug, number, id)),
+        query,
+        headers,
+    )
+    .await
 }
 
 pub async fn follow(

@@ -6,6 +6,7 @@
 //! instead of panicking, and stops between runs when the server shuts down.
 
 pub mod auto_close;
+pub mod orphan_sweep;
 
 use crate::{clock::Clock, db::Db};
 use std::time::Duration;

@@ -23,6 +23,8 @@ pub enum EventKind {
     FollowerAdded,
     FollowerRemoved,
     Reopened,
+    /// A file attached (`new_value`: "report.pdf (1.2 MB)").
+    Attached,
 }
 
 impl EventKind {
@@ -37,6 +39,7 @@ impl EventKind {
             EventKind::FollowerAdded => "follower_added",
             EventKind::FollowerRemoved => "follower_removed",
             EventKind::Reopened => "reopened",
+            EventKind::Attached => "attached",
         }
     }
 }

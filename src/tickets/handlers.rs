@@ -577,8 +577,9 @@ async fn render_new(
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let prefix = tenant.ticket_prefix.clone();
     let mut form = form_view(&mut tx, user, tenant, &options, input, None, errors).await?;
+    let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
     form.upload = Some(UploadField::new(
-        &state.config,
+        &policy,
         form.errors.get(attachments::FIELD).cloned(),
     ));
     let side = side_list(&mut tx, user, tenant, &prefix, &options, None).await?;
@@ -724,6 +725,7 @@ fn event_text(event: &Event) -> String {
         "follower_added" => format!("added {} as a follower", value(&event.new_value)),
         "follower_removed" => format!("removed {} as a follower", value(&event.new_value)),
         "reopened" => "reopened the ticket".to_owned(),
+        "attached" => format!("attached {}", value(&event.new_value)),
         other => other.replace('_', " "),
     }
 }
@@ -787,6 +789,7 @@ pub(crate) async fn detail_page(
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
     let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
+    let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
     let following = repo::is_following(&mut tx, tenant.id, ticket.id, user.id).await?;
     let followers = repo::followers(&mut tx, tenant.id, ticket.id).await?;
     let settings = lifecycle::Settings::load(&mut tx, tenant.id).await?;
@@ -906,7 +909,7 @@ pub(crate) async fn detail_page(
             body: reply_box.body,
             error: reply_box.error,
             refusal: lifecycle::reply_refusal(user, &ticket, settings, now),
-            upload: UploadField::new(&state.config, reply_box.attachments_error),
+            upload: UploadField::new(&policy, reply_box.attachments_error),
         },
         side,
         assignment,

@@ -18,10 +18,10 @@ use http_body_util::Limited;
 use crate::{
     attachments::{
         self, MAX_FILES_PER_UPLOAD, StoredFile,
+        policy::Policy,
         service::{Receiving, Refusal, Upload, UploadError},
         storage::Store,
     },
-    config::Config,
     db::TenantId,
     error::AppError,
     state::AppState,
@@ -119,7 +119,7 @@ impl FromRequest<AppState> for Submission {
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
-        let store = attachments::storage::from_config(&state.config);
+        let store = state.store.clone();
         if !is_multipart(request.headers()) {
             let fields = Fields::from_request(request, state).await?;
             return Ok(Self {
@@ -133,24 +133,36 @@ impl FromRequest<AppState> for Submission {
             .get::<Tenant>()
             .map(|tenant| tenant.id)
             .ok_or(AppError::NotFound)?;
+        let policy = {
+            let mut tx = state.db.tenant_tx(tenant).await?;
+            let policy = Policy::load(&mut tx, tenant, &state.config).await?;
+            tx.commit().await?;
+            policy
+        };
         let multipart = Multipart::from_request(request, state)
             .await
             .map_err(|rejection| AppError::BadRequest(rejection.body_text()))?;
-        read_multipart(multipart, store, tenant, &state.config).await
+        read_multipart(
+            multipart,
+            store,
+            tenant,
+            &policy,
+            state.config.server.body_limit_bytes,
+        )
+        .await
     }
 }
 
 /// Reads the parts in order: text fields into [`Fields`] (together at most
-/// `server.body_limit_bytes`), files of the `attachments` field into storage.
-/// Stops at the first refusal.
+/// `server.body_limit_bytes`), files of the `attachments` field into storage
+/// under the tenant's `policy`. Stops at the first refusal.
 async fn read_multipart(
     mut multipart: Multipart,
     store: Store,
     tenant: TenantId,
-    config: &Config,
+    policy: &Policy,
+    mut text_budget: usize,
 ) -> Result<Submission, AppError> {
-    let max_file_bytes = config.attachments.max_file_bytes;
-    let mut text_budget = config.server.body_limit_bytes;
     let mut fields = Vec::new();
     let mut upload = Upload::new(store.clone());
     let mut files = 0;
@@ -178,7 +190,7 @@ async fn read_multipart(
                 "Attach at most {MAX_FILES_PER_UPLOAD} files at a time."
             )));
         }
-        match receive(&mut field, &store, tenant, &filename, max_file_bytes).await {
+        match receive(&mut field, &store, tenant, &filename, policy).await {
             Ok(file) => upload.push(file),
             Err(UploadError::Refused(refusal)) => break Some(refusal),
             Err(UploadError::Storage(error)) => {
@@ -225,9 +237,9 @@ async fn receive(
     store: &Store,
     tenant: TenantId,
     filename: &str,
-    max_file_bytes: u64,
+    policy: &Policy,
 ) -> Result<StoredFile, UploadError> {
-    let mut receiving = Receiving::start(store, tenant, filename, max_file_bytes).await?;
+    let mut receiving = Receiving::start(store, tenant, filename, policy).await?;
     loop {
         let outcome = match field.chunk().await {
             Ok(Some(chunk)) => receiving.push(&chunk).await,

@@ -18,6 +18,7 @@ struct Desk {
     acme: Tenant,
     customer: User,
     agent: User,
+    admin: User,
     dir: PathBuf,
 }
 
@@ -41,6 +42,7 @@ async fn desk_with(max_file_bytes: Option<u64>) -> Desk {
         acme: acme.tenant,
         customer: acme.customer,
         agent: acme.agent,
+        admin: acme.admin,
         dir,
     }
 }
@@ -152,6 +154,17 @@ async fn files_uploaded_on_create_and_reply_download_with_safe_headers_for_reque
     let links = desk.links(number).await;
     assert_eq!(links.len(), 2, "{links:?}");
     assert_eq!(desk.stored_files().len(), 2);
+    let activity = desk
+        .app
+        .get(&format!("/acme/tickets/{number}/activity"))
+        .await;
+    assert_eq!(activity.status, StatusCode::OK);
+    for line in [
+        format!("attached report.pdf ({} bytes)", PDF.len()),
+        "attached notes.txt (18 bytes)".to_owned(),
+    ] {
+        assert!(activity.body.contains(&line), "{line}: {}", activity.body);
+    }
 
     for who in [customer, agent] {
         desk.sign_in_as("acme", &who).await;
@@ -281,9 +294,21 @@ async fn a_file_on_an_internal_note_is_for_staff_only() {
     let (response, _) = desk.app.get_bytes(&links[0]).await;
     assert_eq!(response.status, StatusCode::OK);
 
+    let activity = desk
+        .app
+        .get(&format!("/acme/tickets/{number}/activity"))
+        .await;
+    assert!(activity.body.contains("attached quote-internal.pdf ("));
+
     desk.sign_in_as("acme", &customer).await;
     let page = desk.app.get(&format!("/acme/tickets/{number}")).await;
     assert!(!page.body.contains("quote-internal.pdf"));
+    let activity = desk
+        .app
+        .get(&format!("/acme/tickets/{number}/activity"))
+        .await;
+    assert_eq!(activity.status, StatusCode::OK);
+    assert!(!activity.body.contains("quote-internal.pdf"));
     let (response, bytes) = desk.app.get_bytes(&links[0]).await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
     assert!(!bytes.starts_with(b"%PDF"));
@@ -512,4 +537,384 @@ async fn a_failing_form_keeps_no_file_and_asks_for_the_files_again() {
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.contains("please choose your files again"));
     desk.assert_nothing_saved().await;
+}
+
+const SAVED: &str = "/acme/admin/general?notice=saved";
+
+impl Desk {
+    /// Saves the attachment settings block of the general page as the admin.
+    /// Answers the status and the page, or the redirect target as the page.
+    async fn set_attachment_settings(&mut self, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let admin = self.admin.email.clone();
+        self.sign_in_as("acme", &admin).await;
+        let page = self.app.get("/acme/admin/general").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let response = self
+            .app
+            .post_form("/acme/admin/general/attachments", fields)
+            .await;
+        match response.location() {
+            Some(to) => (response.status, to.to_owned()),
+            None => (response.status, response.body),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_admin_limit_per_file_is_shown_and_enforced_with_413() {
+    let mut desk = desk().await;
+    let page = {
+        desk.sign_in_as("acme", "admin@acme.test").await;
+        desk.app.get("/acme/admin/general").await
+    };
+    assert!(page.body.contains("Maximum size per file (MB)"));
+    assert!(page.body.contains("value=\"25\""), "the default is 25 MB");
+
+    // Over the operator's limit (25 MB by default): refused at the field.
+    let (status, body) = desk.set_attachment_settings(&[("max_file_mb", "26")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("id=\"max_file_mb-error\""));
+    assert!(
+        body.contains("Enter a whole number of MB from 1 to 25"),
+        "{body}"
+    );
+
+    let saved = desk.set_attachment_settings(&[("max_file_mb", "1")]).await;
+    assert_eq!(saved, (StatusCode::SEE_OTHER, SAVED.to_owned()));
+    let page = desk.app.get("/acme/admin/general").await;
+    assert!(page.body.contains("value=\"1\""));
+
+    let customer = desk.customer.email.clone();
+    desk.sign_in_as("acme", &customer).await;
+    let page = desk.app.get("/acme/tickets/new").await;
+    assert!(
+        page.body.contains("Up to 10 files, max 1 MB each."),
+        "{}",
+        page.body
+    );
+    let just_fits = vec![b'a'; 1024 * 1024];
+    let too_big = vec![b'a'; 1024 * 1024 + 1];
+    let response = desk
+        .app
+        .post_multipart(
+            "/acme/tickets",
+            &[("subject", "Big file"), ("description", "x")],
+            &[("small.txt", &just_fits), ("big-log.txt", &too_big)],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        response
+            .body
+            .contains("“big-log.txt” is larger than the 1 MB limit for a file."),
+        "{}",
+        response.body
+    );
+    desk.assert_nothing_saved().await;
+    let number = desk.create_with(&[("small.txt", &just_fits)]).await;
+    assert_eq!(desk.links(number).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_admin_allow_list_is_shown_and_checks_extension_and_content() {
+    let mut desk = desk().await;
+    let customer = desk.customer.email.clone();
+    desk.sign_in_as("acme", &customer).await;
+    let page = desk.app.get("/acme/tickets/new").await;
+    assert!(!page.body.contains("Supported formats"), "off by default");
+    assert!(!page.body.contains("accept=\""));
+    let number = desk
+        .create_with(&[("movie.mkv", b"\x1aE\xdf\xa3 matroska")])
+        .await;
+    assert_eq!(desk.links(number).await.len(), 1);
+
+    // On, with no format chosen: refused.
+    let (status, body) = desk
+        .set_attachment_settings(&[("max_file_mb", "25"), ("allow_list", "1")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("Choose at least one format"));
+
+    // The preset is what the page offers checked.
+    let page = desk.app.get("/acme/admin/general").await;
+    for name in ["JPG", "PNG", "GIF", "PDF", "DOC", "DOCX", "TXT", "ZIP"] {
+        assert!(
+            page.body.contains(&format!("value=\"{name}\" checked")),
+            "{name} is preset"
+        );
+    }
+    assert!(!page.body.contains("value=\"CSV\" checked"));
+    let preset = ["JPG", "PNG", "GIF", "PDF", "DOC", "DOCX", "TXT", "ZIP"];
+    let mut fields = vec![("max_file_mb", "25"), ("allow_list", "1")];
+    fields.extend(preset.iter().map(|f| ("formats", *f)));
+    let saved = desk.set_attachment_settings(&fields).await;
+    assert_eq!(saved, (StatusCode::SEE_OTHER, SAVED.to_owned()));
+
+    desk.sign_in_as("acme", &customer).await;
+    let page = desk.app.get("/acme/tickets/new").await;
+    assert!(
+        page.body
+            .contains("Supported formats: JPG, PNG, GIF, PDF, DOC, DOCX, TXT, ZIP, max 25 MB"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains("accept=\".jpg,.jpeg,.png,.gif,.pdf,.doc,.docx,.txt,.log,.zip\"")
+    );
+    let before = desk.stored_files().len();
+    let refused: [(&str, &[u8], &str); 3] = [
+        (
+            "movie.mkv",
+            b"\x1aE\xdf\xa3 matroska",
+            "“movie.mkv” is not a supported format.",
+        ),
+        (
+            "photo.png",
+            PDF,
+            "“photo.png” does not contain what its name says",
+        ),
+        (
+            "notes.txt",
+            b"\x00\x01\x02\x03binary",
+            "“notes.txt” does not contain what its name says",
+        ),
+    ];
+    for (name, bytes, message) in refused {
+        desk.app.get("/acme/tickets/new").await;
+        let response = desk
+            .app
+            .post_multipart(
+                "/acme/tickets",
+                &[("subject", "Listed formats"), ("description", "x")],
+                &[(name, bytes)],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(response.body.contains(message), "{name}: {}", response.body);
+        assert_eq!(desk.stored_files().len(), before, "{name}: no file kept");
+    }
+    let number = desk
+        .create_with(&[("report.pdf", PDF), ("notes.TXT", b"plain words\n")])
+        .await;
+    assert_eq!(desk.links(number).await.len(), 2);
+}
+
+/// Sets a stored file's modification time to `at`.
+fn set_mtime(path: &Path, at: time::OffsetDateTime) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("opening a stored file");
+    file.set_modified(at.into()).expect("setting its mtime");
+}
+
+#[tokio::test]
+async fn the_sweep_removes_an_old_file_without_a_row_and_keeps_live_and_fresh_ones() {
+    use tessera::attachments::storage::{self, Storage as _};
+    let mut desk = desk().await;
+    let customer = desk.customer.email.clone();
+    desk.sign_in_as("acme", &customer).await;
+    let number = desk.create_with(&[("report.pdf", PDF)]).await;
+    let live = desk.stored_files();
+    assert_eq!(live.len(), 1);
+
+    let store = storage::from_config(&desk.app.state.config);
+    let tenant = desk.acme.id;
+    let orphan = |bytes: &'static [u8]| {
+        let store = store.clone();
+        async move {
+            let mut writer = store.create(tenant).await.unwrap();
+            store.write(&mut writer, bytes).await.unwrap();
+            store.commit(writer).await.unwrap()
+        }
+    };
+    let old = orphan(b"crashed before its row\n").await;
+    let fresh = orphan(b"its row is about to commit\n").await;
+    let now = desk.app.clock.now();
+    set_mtime(&live[0], now - time::Duration::hours(2));
+    set_mtime(&desk.dir.join(old.as_str()), now - time::Duration::hours(2));
+    set_mtime(
+        &desk.dir.join(fresh.as_str()),
+        now - time::Duration::minutes(50),
+    );
+    assert_eq!(desk.stored_files().len(), 3);
+    // An upload a crash cut off, long ago: its temporary file goes too.
+    let unfinished = desk.dir.join(".tmp/0190b5c2d4e6f8a0b2c4d6e8f0a2b4c6.part");
+    std::fs::write(&unfinished, b"half an upload").unwrap();
+    set_mtime(&unfinished, now - time::Duration::hours(3));
+    // One still being written (as far as anyone can tell) stays.
+    let writing = desk.dir.join(".tmp/0190b5c2d4e6f8a0b2c4d6e8f0a2b4c7.part");
+    std::fs::write(&writing, b"a quarter of an upload").unwrap();
+    set_mtime(&writing, now - time::Duration::minutes(55));
+
+    let deleted = tessera::jobs::orphan_sweep::run_once(&desk.app.db, &store, &desk.app.clock)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2, "the old orphan and the unfinished upload");
+    assert!(!unfinished.exists());
+    let mut left = desk.stored_files();
+    left.sort();
+    let mut expected = vec![
+        live[0].clone(),
+        desk.dir.join(fresh.as_str()),
+        writing.clone(),
+    ];
+    expected.sort();
+    assert_eq!(
+        left, expected,
+        "the live file, the fresh orphan and the fresh upload stay"
+    );
+
+    // Once past the hour the fresh ones are old, and go; the live one never does.
+    desk.app.clock.advance(time::Duration::minutes(11));
+    let deleted = tessera::jobs::orphan_sweep::run_once(&desk.app.db, &store, &desk.app.clock)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2);
+    assert_eq!(desk.stored_files(), live);
+    let links = desk.links(number).await;
+    let (response, bytes) = desk.app.get_bytes(&links[0]).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(bytes, PDF);
+}
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+const SVG: &[u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>\n";
+
+#[tokio::test]
+async fn images_show_as_inline_thumbnails_but_never_svg() {
+    let mut desk = desk().await;
+    let customer = desk.customer.email.clone();
+    desk.sign_in_as("acme", &customer).await;
+    let number = desk
+        .create_with(&[("photo.png", PNG), ("drawing.svg", SVG), ("fake.png", SVG)])
+        .await;
+    let page = desk.app.get(&format!("/acme/tickets/{number}")).await;
+    let prefix = format!("/acme/tickets/{number}/attachments/");
+    let id_of = |name: &str| {
+        let at = page.body.find(&format!(">{name}</a>")).expect(name);
+        let start = page.body[..at].rfind(&prefix).expect("its link") + prefix.len();
+        page.body[start..start + 36].to_owned()
+    };
+    let (photo, drawing, fake) = (id_of("photo.png"), id_of("drawing.svg"), id_of("fake.png"));
+    assert!(
+        page.body.contains(&format!(
+            "<img src=\"{prefix}{photo}?inline=1\" alt=\"photo.png\" class=\"attachment-thumb\""
+        )),
+        "{}",
+        page.body
+    );
+    assert_eq!(page.body.matches("<img").count(), 1, "only the real PNG");
+
+    let (response, bytes) = desk
+        .app
+        .get_bytes(&format!("{prefix}{photo}?inline=1"))
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(bytes, PNG);
+    assert_eq!(response.header("content-type"), Some("image/png"));
+    assert_eq!(
+        response.header("content-disposition"),
+        Some("inline; filename=\"photo.png\"; filename*=UTF-8''photo.png")
+    );
+    assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(response.header("content-security-policy"), Some("sandbox"));
+
+    // SVG, by name or by content, is only ever a download.
+    for id in [drawing, fake] {
+        let (response, _) = desk.app.get_bytes(&format!("{prefix}{id}?inline=1")).await;
+        assert_eq!(response.status, StatusCode::OK);
+        assert!(
+            response
+                .header("content-disposition")
+                .unwrap_or_default()
+                .starts_with("attachment; "),
+            "{:?}",
+            response.header("content-disposition")
+        );
+        assert_ne!(response.header("content-type"), Some("image/svg+xml"));
+        assert_eq!(response.header("content-security-policy"), Some("sandbox"));
+    }
+
+    // Inline is still only for those who may see the ticket.
+    desk.app.clear_cookies();
+    let (response, _) = desk
+        .app
+        .get_bytes(&format!("{prefix}{photo}?inline=1"))
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn downloads_answer_single_byte_ranges_with_206_and_416() {
+    use axum::http::Method;
+    let mut desk = desk().await;
+    let customer = desk.customer.email.clone();
+    desk.sign_in_as("acme", &customer).await;
+    let number = desk.create_with(&[("digits.txt", b"0123456789")]).await;
+    let link = desk.links(number).await.remove(0);
+
+    let whole = desk.app.request(Method::GET, &link, None, &[]).await;
+    assert_eq!(whole.status, StatusCode::OK);
+    assert_eq!(whole.header("accept-ranges"), Some("bytes"));
+    assert_eq!(whole.body, "0123456789");
+
+    let cases = [
+        ("bytes=2-5", "2345", "bytes 2-5/10"),
+        ("bytes=7-", "789", "bytes 7-9/10"),
+        ("bytes=-3", "789", "bytes 7-9/10"),
+        ("bytes=8-100", "89", "bytes 8-9/10"),
+    ];
+    for (range, body, content_range) in cases {
+        let response = desk
+            .app
+            .request(Method::GET, &link, None, &[("range", range)])
+            .await;
+        assert_eq!(response.status, StatusCode::PARTIAL_CONTENT, "{range}");
+        assert_eq!(response.body, body, "{range}");
+        assert_eq!(response.header("content-range"), Some(content_range));
+        assert_eq!(
+            response.header("content-length"),
+            Some(body.len().to_string().as_str())
+        );
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+        assert!(
+            response
+                .header("content-disposition")
+                .unwrap_or_default()
+                .starts_with("attachment; ")
+        );
+    }
+
+    let response = desk
+        .app
+        .request(Method::GET, &link, None, &[("range", "bytes=10-")])
+        .await;
+    assert_eq!(response.status, StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(response.header("content-range"), Some("bytes */10"));
+    assert!(!response.body.contains("0123456789"));
+
+    // Several ranges: the whole file (allowed by RFC 9110).
+    let response = desk
+        .app
+        .request(Method::GET, &link, None, &[("range", "bytes=0-1,4-5")])
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.body, "0123456789");
+
+    // A range is no way around the access check.
+    desk.sign_in_as("globex", "agent@globex.test").await;
+    let id = link.rsplit('/').next().unwrap();
+    let response = desk
+        .app
+        .request(
+            Method::GET,
+            &format!("/globex/tickets/{number}/attachments/{id}"),
+            None,
+            &[("range", "bytes=0-3")],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
 }

@@ -189,6 +189,7 @@ fn name_taken(error: &sqlx::Error, constraints: &[&str]) -> bool {
     violated_constraint(error).is_some_and(|c| constraints.contains(&c))
 }
 
+mod attachment_settings;
 mod categories;
 mod chat;
 mod general;
@@ -202,6 +203,7 @@ mod tags;
 mod types;
 mod users;
 
+pub use attachment_settings::*;
 pub use categories::*;
 pub use chat::*;
 pub use general::*;

@@ -236,6 +236,12 @@ async fn store_attachments(
     message: &Inbound,
 ) -> Result<(Upload, Vec<String>), AppError> {
     let store = attachments::storage::from_config(ctx.config);
+    let policy = {
+        let mut tx = ctx.db.tenant_tx(ctx.tenant).await?;
+        let policy = attachments::policy::Policy::load(&mut tx, ctx.tenant, ctx.config).await?;
+        tx.commit().await?;
+        policy
+    };
     let mut upload = Upload::new(store.clone());
     let mut notes = Vec::new();
     for (i, (name, bytes)) in message.attachments.iter().enumerate() {
@@ -245,9 +251,8 @@ async fn store_attachments(
             ));
             break;
         }
-        let max = ctx.config.attachments.max_file_bytes;
         let result = async {
-            let mut receiving = Receiving::start(&store, ctx.tenant, name, max).await?;
+            let mut receiving = Receiving::start(&store, ctx.tenant, name, &policy).await?;
             if let Err(error) = receiving.push(bytes).await {
                 receiving.abort().await;
                 return Err(error);
