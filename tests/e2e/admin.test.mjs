@@ -20,7 +20,7 @@ test('an admin adds and retires a status, with errors at the field and a line in
   const page = await newPage(browser, { width: 1280 });
   await signIn(page, DEMO.tenant, 'admin@demo.test', DEMO.password);
   await page.waitForURL('**/demo/');
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await page.waitForURL('**/demo/admin');
   await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Statuses' }).click();
   await page.waitForURL('**/demo/admin/statuses');
@@ -67,7 +67,7 @@ test('an agent does not find the settings', async () => {
   const page = await newPage(browser, { width: 1280 });
   await signIn(page, DEMO.tenant, 'agent@demo.test', DEMO.password);
   await page.waitForURL('**/demo/');
-  assert.equal(await page.getByRole('link', { name: 'Settings' }).count(), 0);
+  assert.equal(await page.getByRole('link', { name: 'Settings', exact: true }).count(), 0);
   expectConsoleError(page, /the server responded with a status of 404/);
   const response = await page.goto(`${BASE_URL}/demo/admin/general`);
   assert.equal(response.status(), 404);
