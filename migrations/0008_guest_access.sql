@@ -28,14 +28,14 @@ create index ticket_access_links_revoked_by_idx on ticket_access_links (tenant_i
     where revoked_by is not null;
 
 -- Guest actions counted for rate limits: one row per accepted submission or
--- link request, keyed by client address and by email. Old rows are pruned as
--- new ones arrive.
+-- link request (keyed by client address and by email) and per access token that
+-- opened nothing (keyed by client address). Old rows are pruned as new ones arrive.
 create table guest_rate_events (
     tenant_id uuid not null references tenants (id) on delete cascade,
     action text not null,
     key text not null,
     created_at timestamptz not null,
-    constraint guest_rate_events_action check (action in ('submit', 'link'))
+    constraint guest_rate_events_action check (action in ('submit', 'link', 'guess'))
 );
 create index guest_rate_events_key_idx on guest_rate_events (tenant_id, action, key, created_at);
 

@@ -40,6 +40,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use std::net::IpAddr;
 
 fn unavailable(
     chrome: Chrome,
@@ -352,10 +353,12 @@ pub async fn access(
     State(state): State<AppState>,
     tenant: Tenant,
     chrome: Chrome,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     Path((_, token)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let Some(grant) = service::grant(&state.db, &state.clock, &tenant, &token).await? else {
+    let Some(grant) = service::grant(&state.db, &state.clock, &tenant, client, &token).await?
+    else {
         return Ok(link_dead(&tenant, chrome));
     };
     let path = ticket_path(&tenant, grant.number);
@@ -378,9 +381,16 @@ fn link_dead(tenant: &Tenant, chrome: Chrome) -> Response {
 }
 
 /// The guest the cookie speaks for on ticket `number`, or 404.
-async fn guest(state: &AppState, tenant: &Tenant, jar: &CookieJar, number: i64) -> AppResult<User> {
+async fn guest(
+    state: &AppState,
+    tenant: &Tenant,
+    client: IpAddr,
+    jar: &CookieJar,
+    number: i64,
+) -> AppResult<User> {
     for cookie in jar.iter().filter(|c| c.name() == ACCESS_COOKIE) {
-        if let Some(grant) = service::grant(&state.db, &state.clock, tenant, cookie.value()).await?
+        if let Some(grant) =
+            service::grant(&state.db, &state.clock, tenant, client, cookie.value()).await?
             && grant.number == number
         {
             return Ok(grant.user);
@@ -469,12 +479,15 @@ pub async fn ticket(
     State(state): State<AppState>,
     tenant: Tenant,
     chrome: Chrome,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     Path((_, number)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let number = parse_path_number(&number)?;
-    let Ok(user) = guest(&state, &tenant, &jar, number).await else {
-        return Ok(link_dead(&tenant, chrome));
+    let user = match guest(&state, &tenant, client, &jar, number).await {
+        Ok(user) => user,
+        Err(AppError::NotFound) => return Ok(link_dead(&tenant, chrome)),
+        Err(error) => return Err(error),
     };
     let page = render_ticket(
         &state,
@@ -492,6 +505,7 @@ pub async fn reply(
     State(state): State<AppState>,
     tenant: Tenant,
     chrome: Chrome,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     Path((_, number)): Path<(String, String)>,
     Submission {
@@ -501,7 +515,7 @@ pub async fn reply(
     }: Submission,
 ) -> AppResult<Response> {
     let number = parse_path_number(&number)?;
-    let user = match guest(&state, &tenant, &jar, number).await {
+    let user = match guest(&state, &tenant, client, &jar, number).await {
         Ok(user) => user,
         Err(error) => {
             upload.discard().await;
@@ -555,13 +569,14 @@ pub async fn reply(
 pub async fn download(
     State(state): State<AppState>,
     tenant: Tenant,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     Path((slug, number, id)): Path<(String, String, String)>,
     query: RawQuery,
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let parsed = parse_path_number(&number)?;
-    let user = guest(&state, &tenant, &jar, parsed).await?;
+    let user = guest(&state, &tenant, client, &jar, parsed).await?;
     attachments::handlers::download(
         State(state),
         CurrentUser(user),
@@ -575,12 +590,13 @@ pub async fn download(
 pub async fn follow(
     State(state): State<AppState>,
     tenant: Tenant,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     Path((_, number)): Path<(String, String)>,
     fields: Fields,
 ) -> AppResult<Redirect> {
     let number = parse_path_number(&number)?;
-    let user = guest(&state, &tenant, &jar, number).await?;
+    let user = guest(&state, &tenant, client, &jar, number).await?;
     let follow = fields.get("follow") == "1";
     tickets::service::set_following(&state.db, &state.clock, &user, number, follow).await?;
     Ok(Redirect::to(&ticket_path(&tenant, number)))

@@ -201,6 +201,8 @@ pub async fn count_recent_open_tickets(
 pub enum Action {
     Submit,
     Link,
+    /// A token that opened nothing.
+    Guess,
 }
 
 impl Action {
@@ -208,6 +210,7 @@ impl Action {
         match self {
             Action::Submit => "submit",
             Action::Link => "link",
+            Action::Guess => "guess",
         }
     }
 }

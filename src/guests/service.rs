@@ -78,19 +78,33 @@ pub async fn issue_link(
     Ok(token)
 }
 
-/// What the link with `token` grants, if it works.
+/// Tokens that open nothing, per client address per hour, before that address
+/// gets 429 for every token: guessing 256-bit tokens is hopeless, and this
+/// keeps anyone from trying at scale.
+pub const GUESSES_PER_HOUR: i32 = 30;
+
+/// What the link with `token` grants, if it works. A token that opens nothing
+/// counts against `client`'s guesses.
 pub async fn grant(
     db: &Db,
     clock: &Clock,
     tenant: &Tenant,
+    client: IpAddr,
     token: &str,
 ) -> Result<Option<Grant>, AppError> {
-    // Tokens are 43 URL-safe characters; anything else cannot match.
-    if token.len() != 43 {
-        return Ok(None);
-    }
     let mut tx = db.tenant_tx(tenant.id).await?;
-    let grant = repo::find_grant(&mut tx, tenant.id, &hash_token(token), clock.now()).await?;
+    let now = clock.now();
+    let address = address_key(client);
+    check_rate(&mut tx, now, Action::Guess, &address, GUESSES_PER_HOUR).await?;
+    // Tokens are 43 URL-safe characters; anything else cannot match.
+    let grant = if token.len() == 43 {
+        repo::find_grant(&mut tx, tenant.id, &hash_token(token), now).await?
+    } else {
+        None
+    };
+    if grant.is_none() {
+        record_rate(&mut tx, now, Action::Guess, &[&address]).await?;
+    }
     tx.commit().await?;
     Ok(grant)
 }

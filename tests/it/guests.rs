@@ -690,3 +690,31 @@ async fn inviting_a_guests_address_turns_the_contact_into_an_account_that_owns_i
     let list = desk.app.get("/acme/tickets").await;
     assert!(list.body.contains("Mine later"));
 }
+
+#[tokio::test]
+async fn guessing_tokens_opens_nothing_and_soon_gets_429() {
+    let mut desk = desk().await;
+    desk.submit(GUEST, "Guarded", &[]).await;
+    let token = desk.tokens_sent_to(GUEST).await.remove(0);
+    desk.app.client_ip = "192.0.2.99".parse().unwrap();
+    for i in 0..tessera::guests::service::GUESSES_PER_HOUR {
+        // Well-formed guesses: the same length and alphabet as real tokens.
+        let guess = format!("{i:0>43}");
+        let response = desk.open_link(&guess).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "guess {i}");
+    }
+    // A forged cookie is a guess too, and the limit now holds even for a real token.
+    desk.app.set_cookie("tessera_access", &"B".repeat(43));
+    let limited = desk.app.get("/acme/access/tickets/1").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        desk.open_link(&token).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Other addresses are not affected, and the hour passes.
+    desk.app.client_ip = "192.0.2.100".parse().unwrap();
+    assert_eq!(desk.open_link(&token).await.status, StatusCode::SEE_OTHER);
+    desk.app.client_ip = "192.0.2.99".parse().unwrap();
+    desk.app.clock.advance(Duration::minutes(61));
+    assert_eq!(desk.open_link(&token).await.status, StatusCode::SEE_OTHER);
+}
