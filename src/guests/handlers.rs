@@ -20,7 +20,7 @@ use crate::{
     tenants::Tenant,
     tickets::{
         self,
-        handlers::{CHOOSE_FILES_AGAIN, chosen_categories, parse_path_number},
+        handlers::{CHOOSE_FILES_AGAIN, category_levels_for, chosen_categories, parse_path_number},
         lifecycle,
         model::display_number,
         options::TicketOptions,
@@ -325,22 +325,8 @@ pub async fn category_options(
     if !settings.guest_submission_enabled {
         return Err(AppError::NotFound);
     }
-    let fields = raw
-        .as_deref()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .unwrap_or_default();
-    let input = TicketInput {
-        category_path: Fields(fields).all("category"),
-        ..TicketInput::default()
-    };
-    let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let options = TicketOptions::load(&mut tx, tenant.id).await?;
-    tx.commit().await?;
-    Ok(CategoryLevelsPartial {
-        levels: category_levels(&options, &chosen_categories(&input, &options)),
-        options_href: format!("{}/submit/category-options", tenant.base_path()),
-        error: None,
-    })
+    let href = format!("{}/submit/category-options", tenant.base_path());
+    category_levels_for(&state, &tenant, raw.as_deref(), href).await
 }
 
 fn ticket_path(tenant: &Tenant, number: i64) -> String {

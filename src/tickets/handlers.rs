@@ -670,24 +670,35 @@ pub async fn create(
 
 pub async fn category_options(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    CurrentUser(_): CurrentUser,
     tenant: Tenant,
     RawQuery(raw): RawQuery,
 ) -> AppResult<CategoryLevelsPartial> {
-    let fields = raw
-        .as_deref()
+    let href = format!("{}/tickets/category-options", tenant.base_path());
+    category_levels_for(&state, &tenant, raw.as_deref(), href).await
+}
+
+/// The category picker's levels for the choices in `query` (the chained
+/// dropdowns' htmx request), each level asking `options_href` for the next.
+pub(crate) async fn category_levels_for(
+    state: &AppState,
+    tenant: &Tenant,
+    query: Option<&str>,
+    options_href: String,
+) -> AppResult<CategoryLevelsPartial> {
+    let fields = query
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
         .unwrap_or_default();
     let input = TicketInput {
         category_path: Fields(fields).all("category"),
         ..TicketInput::default()
     };
-    let mut tx = state.db.tenant_tx(user.tenant_id).await?;
-    let options = TicketOptions::load(&mut tx, user.tenant_id).await?;
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let options = TicketOptions::load(&mut tx, tenant.id).await?;
     tx.commit().await?;
     Ok(CategoryLevelsPartial {
         levels: category_levels(&options, &chosen_categories(&input, &options)),
-        options_href: format!("{}/tickets/category-options", tenant.base_path()),
+        options_href,
         error: None,
     })
 }
