@@ -142,21 +142,7 @@ pub async fn save_general(ctx: Ctx<'_>, input: &GeneralInput) -> AdminResult<()>
             new.default_timezone.clone(),
         ),
     ];
-    for (subject, before, after) in changes {
-        if before != after {
-            ctx.audit(
-                &mut tx,
-                entry(
-                    "general",
-                    "update",
-                    subject,
-                    Some(before).filter(|s| !s.is_empty()),
-                    Some(after).filter(|s| !s.is_empty()),
-                ),
-            )
-            .await?;
-        }
-    }
+    ctx.audit_settings(&mut tx, "general", &changes).await?;
     tx.commit().await?;
     Ok(())
 }

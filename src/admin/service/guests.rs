@@ -91,15 +91,7 @@ pub async fn save_guest_settings(ctx: Ctx<'_>, input: &GuestSettingsInput) -> Ad
             new.guest_daily_open_tickets.to_string(),
         ),
     ];
-    for (subject, before, after) in changes {
-        if before != after {
-            ctx.audit(
-                &mut tx,
-                entry("guests", "update", subject, Some(before), Some(after)),
-            )
-            .await?;
-        }
-    }
+    ctx.audit_settings(&mut tx, "guests", &changes).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -79,6 +79,27 @@ impl Ctx<'_> {
         Ok(())
     }
 
+    /// Audits each setting of `area` whose value changed: (label, before, after),
+    /// empty values recorded as none.
+    async fn audit_settings(
+        &self,
+        tx: &mut TenantTx,
+        area: &str,
+        changes: &[(&str, String, String)],
+    ) -> AdminResult<()> {
+        for (subject, before, after) in changes {
+            if before != after {
+                let value = |v: &String| Some(v.clone()).filter(|v| !v.is_empty());
+                self.audit(
+                    tx,
+                    entry(area, "update", subject, value(before), value(after)),
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     fn tenant(&self) -> crate::db::TenantId {
         self.admin.tenant_id
     }
