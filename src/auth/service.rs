@@ -56,6 +56,20 @@ pub async fn create_user_in(tx: &mut TenantTx, user: NewUser) -> Result<User, Cr
     })
 }
 
+/// The user with `contact`'s email (whatever their role or state; the caller
+/// decides what it accepts), or `contact` created: how tickets reach people who
+/// never signed up (a customer without a password).
+pub async fn find_or_create_contact(
+    tx: &mut TenantTx,
+    contact: NewUser,
+) -> Result<User, CreateUserError> {
+    let tenant = tx.tenant();
+    if let Some((user, _)) = repo::find_credentials(tx, tenant, &contact.email).await? {
+        return Ok(user);
+    }
+    create_user_in(tx, contact).await
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     /// Unknown email, wrong password, no password set or deactivated: one answer for all.

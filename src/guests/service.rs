@@ -182,29 +182,27 @@ async fn contact(
             return Ok(None);
         }
     };
-    let tenant = tx.tenant();
-    if let Some((user, _)) = auth::repo::find_credentials(tx, tenant, &new.email).await? {
-        if user.role.is_staff() {
-            errors.insert(
-                "email",
-                "This address belongs to a team member: please sign in to open tickets.".to_owned(),
-            );
-            return Ok(None);
-        }
-        if !user.active {
-            errors.insert(
-                "email",
-                "This address cannot open tickets here. Please contact the team another way."
-                    .to_owned(),
-            );
-            return Ok(None);
-        }
-        return Ok(Some(user));
-    }
-    auth::service::create_user_in(tx, new)
+    let user = auth::service::find_or_create_contact(tx, new)
         .await
-        .map(Some)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("creating a guest contact: {e}")))
+        .map_err(|e| {
+            AppError::Internal(anyhow::anyhow!("finding or creating a guest contact: {e}"))
+        })?;
+    if user.role.is_staff() {
+        errors.insert(
+            "email",
+            "This address belongs to a team member: please sign in to open tickets.".to_owned(),
+        );
+        return Ok(None);
+    }
+    if !user.active {
+        errors.insert(
+            "email",
+            "This address cannot open tickets here. Please contact the team another way."
+                .to_owned(),
+        );
+        return Ok(None);
+    }
+    Ok(Some(user))
 }
 
 /// Files a guest's ticket: the contact, the ticket (whose confirmation email

@@ -233,18 +233,14 @@ async fn resolve_requester(
             return Ok(None);
         }
     };
-    let tenant = tx.tenant();
-    if let Some((user, _)) = auth::repo::find_credentials(tx, tenant, &email).await? {
-        if !user.active {
-            errors.insert("requester", "That account is deactivated.".to_owned());
-            return Ok(None);
-        }
-        return Ok(Some(user));
-    }
     let contact = NewUser::new(&email, None, Role::Customer, None).map_err(AppError::BadRequest)?;
-    let user = auth::service::create_user_in(tx, contact)
+    let user = auth::service::find_or_create_contact(tx, contact)
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
+    if !user.active {
+        errors.insert("requester", "That account is deactivated.".to_owned());
+        return Ok(None);
+    }
     Ok(Some(user))
 }
 
