@@ -28,6 +28,8 @@ mod notification_prefs;
 mod passwords;
 mod queue;
 mod replies;
+mod security_csrf;
+mod security_forms;
 mod seed;
 mod tenancy;
 mod ticket_list;
