@@ -104,6 +104,8 @@ async fn every_non_get_route_refuses_forged_requests_and_takes_genuine_ones() {
     // Another browser's token: the anonymous caller's (its own cookie).
     let g = world.g.clone();
     let foreign_token = world.become_principal(Principal::Anonymous, &g).await;
+    // And a signed-in user's (customer A2 never runs a row below).
+    let other_users_token = world.become_principal(Principal::CustomerA2, &g).await;
     for row in rows.iter().filter(|row| row.method != Method::GET) {
         if !seen.insert((row.method.clone(), row.path.clone())) {
             continue;
@@ -128,8 +130,14 @@ async fn every_non_get_route_refuses_forged_requests_and_takes_genuine_ones() {
             StatusCode::FORBIDDEN
         };
         let origin = format!("http://{HOST}");
-        let forgeries: [Forgery<'_>; 6] = [
+        let forgeries: [Forgery<'_>; 7] = [
             ("no token", None, vec![], tokenless),
+            (
+                "another signed-in user's token",
+                Some(other_users_token.as_str()),
+                vec![],
+                tokenless,
+            ),
             (
                 "another browser's token",
                 Some(foreign_token.as_str()),
