@@ -651,3 +651,142 @@ fn redirect_problems(what: &str, response: &TestResponse) -> Vec<String> {
     }
     problems
 }
+
+/// The table whose ids a matrix row's admin route takes.
+fn id_table(path: &str) -> Option<&'static str> {
+    [
+        ("/admin/statuses/", "ticket_statuses"),
+        ("/admin/priorities/", "ticket_priorities"),
+        ("/admin/types/", "ticket_types"),
+        ("/admin/categories/", "categories"),
+        ("/admin/users/", "users"),
+        ("/admin/groups/", "groups"),
+        ("/admin/outbox/", "email_outbox"),
+        ("/views/{id}", "saved_views"),
+    ]
+    .into_iter()
+    .find(|(part, _)| path.contains(part))
+    .map(|(_, table)| table)
+}
+
+/// Every route of the matrix that names an object by id, given the id of a
+/// real object of the other tenant: not found, and nothing changes anywhere.
+#[tokio::test]
+async fn ids_of_another_tenant_are_not_found_and_change_nothing() {
+    use crate::authorization::{body_of, read_matrix};
+    use crate::security_csrf::{changed, dump};
+
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let globex = app.create_tenant("globex").await;
+    // The other tenant gets one of everything: a group, a saved view, a ticket
+    // (and so its emails).
+    tessera::tickets::service::create(
+        &app.db,
+        &app.clock,
+        &globex.customer,
+        tessera::tickets::service::TicketInput {
+            subject: "Globex ticket".to_owned(),
+            description: "Theirs.".to_owned(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    app.clear_cookies();
+    app.sign_in("globex", "admin@globex.test", PASSWORD)
+        .await
+        .assert_redirect_to("/globex/");
+    app.get("/globex/admin/groups").await;
+    let response = app
+        .post_form("/globex/admin/groups", &[("name", "Globex group")])
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    app.get("/globex/views").await;
+    let response = app
+        .post_form(
+            "/globex/views",
+            &[("name", "Globex view"), ("query", "queue=all")],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+
+    let mut ids = std::collections::BTreeMap::new();
+    for (table, sql) in [
+        (
+            "ticket_statuses",
+            "select id from ticket_statuses where tenant_id = $1 order by id limit 1",
+        ),
+        (
+            "ticket_priorities",
+            "select id from ticket_priorities where tenant_id = $1 order by id limit 1",
+        ),
+        (
+            "ticket_types",
+            "select id from ticket_types where tenant_id = $1 order by id limit 1",
+        ),
+        (
+            "categories",
+            "select id from categories where tenant_id = $1 order by id limit 1",
+        ),
+        (
+            "groups",
+            "select id from groups where tenant_id = $1 order by id limit 1",
+        ),
+        (
+            "email_outbox",
+            "select id from email_outbox where tenant_id = $1 order by id limit 1",
+        ),
+        (
+            "saved_views",
+            "select id from saved_views where tenant_id = $1 order by id limit 1",
+        ),
+    ] {
+        let id: Uuid = sqlx::query_scalar(sql)
+            .bind(globex.tenant.id)
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap_or_else(|e| panic!("a {table} row of globex: {e}"));
+        ids.insert(table, id.to_string());
+    }
+    ids.insert("users", globex.customer.id.to_string());
+    let globex_user = globex.customer.id.to_string();
+
+    sign_in(&mut app, "admin@acme.test").await;
+    app.get("/acme/admin").await;
+    let nil = Uuid::nil().to_string();
+    let mut problems = Vec::new();
+    let mut tried = 0;
+    for row in read_matrix() {
+        let Some(table) = id_table(&row.path) else {
+            continue;
+        };
+        if row.method != axum::http::Method::POST {
+            continue;
+        }
+        let id = &ids[table];
+        let path = row.path.replace("{t}", "acme").replace("{id}", id);
+        let body = body_of(&row)
+            .replace(&format!("id={nil}"), &format!("id={id}"))
+            .replace(&format!("user={nil}"), &format!("user={globex_user}"));
+        let fields: Vec<(String, String)> = serde_urlencoded::from_str(&body).unwrap();
+        let fields: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let before = dump(&app).await;
+        let response = app.post_form(&path, &fields).await;
+        tried += 1;
+        let tables = changed(&before, &dump(&app).await);
+        if response.status != StatusCode::NOT_FOUND || !tables.is_empty() {
+            problems.push(format!(
+                "POST {path} {body}: {} (expected 404), changed {tables:?}",
+                response.status.as_u16()
+            ));
+        }
+    }
+    assert!(tried >= 25, "only {tried} routes take an id");
+    eprintln!("cross-tenant ids: {tried} routes");
+    assert_eq!(acme.tenant.slug, "acme");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
