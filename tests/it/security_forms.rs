@@ -281,6 +281,64 @@ async fn extra_fields_on_every_form_are_ignored() {
     assert_eq!(reply.created_at, now);
     checked += 1;
 
+    // 6b. The agent writes a note, then edits it claiming it is public now
+    //     and the admin's.
+    app.get(&path).await;
+    let response = app
+        .post_form(
+            &format!("{path}/replies"),
+            &[
+                ("body", "Agent note, mass assigned"),
+                ("internal", "1"),
+                ("action", "send"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let note = reply_row(&app, "Agent note, mass assigned").await;
+    assert!(note.internal);
+    app.get(&format!("{path}/replies/{}/edit", note.id)).await;
+    let fields = with(
+        &[("body", "Agent note, edited"), ("internal", "0")],
+        &[
+            ("author_id", admin_id.as_str()),
+            ("is_internal", "false"),
+            ("tenant_id", other_tenant.as_str()),
+            ("id", PLANTED_ID),
+        ],
+    );
+    let response = app
+        .post_form(&format!("{path}/replies/{}", note.id), &fields)
+        .await;
+    assert_eq!(response.status, StatusCode::SEE_OTHER, "{}", response.body);
+    let edited = reply_row(&app, "Agent note, edited").await;
+    assert_eq!(
+        (edited.id, edited.author_id, edited.internal),
+        (note.id, acme.agent.id.0, true),
+        "a note stays a note, and the agent's"
+    );
+    checked += 1;
+
+    // 6c. The agent files a ticket for the customer, claiming its number, id and date.
+    app.get("/acme/tickets/new").await;
+    let fields = with(
+        &[
+            ("subject", "Agent mass assignment ticket"),
+            ("description", "For the customer."),
+            ("requester", "customer@acme.test"),
+        ],
+        &staff_extras,
+    );
+    let response = app.post_form("/acme/tickets", &fields).await;
+    number_in(&response);
+    let ticket = ticket_row(&app, "Agent mass assignment ticket").await;
+    assert_eq!(
+        (ticket.tenant_id, ticket.requester_id, ticket.created_at),
+        (acme_id.0, acme.customer.id.0, now)
+    );
+    assert_ne!((ticket.id, ticket.number), (planted, 4242));
+    checked += 1;
+
     // 7. A saved view for someone else.
     app.get("/acme/views").await;
     let fields = with(
