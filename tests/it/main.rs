@@ -28,6 +28,8 @@ mod notification_prefs;
 mod passwords;
 mod queue;
 mod replies;
+mod security_attachments;
+mod security_markdown;
 mod seed;
 mod tenancy;
 mod ticket_list;
