@@ -29,6 +29,8 @@ mod passwords;
 mod queue;
 mod replies;
 mod security_attachments;
+mod security_csrf;
+mod security_forms;
 mod security_markdown;
 mod seed;
 mod tenancy;
