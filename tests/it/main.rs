@@ -28,6 +28,7 @@ mod notification_prefs;
 mod passwords;
 mod queue;
 mod replies;
+mod security_sessions;
 mod seed;
 mod tenancy;
 mod ticket_list;
