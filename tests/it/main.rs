@@ -29,6 +29,7 @@ mod passwords;
 mod queue;
 mod replies;
 mod security_sessions;
+mod security_source;
 mod seed;
 mod tenancy;
 mod ticket_list;
