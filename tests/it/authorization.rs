@@ -121,7 +121,7 @@ impl Principal {
 }
 
 /// Who may see what: every seeded string carries `cnry-{class}-`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Canary {
     /// Ticket G: subject, description, public replies, its file, its tag,
     /// customer A's name and address.
@@ -177,6 +177,14 @@ fn forbidden_canaries(who: Principal, text: &str) -> Vec<&'static str> {
         .filter(|canary| !canary.visible_to(who) && text.contains(canary.marker()))
         .map(Canary::marker)
         .collect()
+}
+
+/// The canaries in `text` that `who` may see (so the search is live).
+fn allowed_canaries(who: Principal, text: &str) -> impl Iterator<Item = (Principal, Canary)> {
+    CANARIES
+        .into_iter()
+        .filter(move |canary| canary.visible_to(who) && text.contains(canary.marker()))
+        .map(move |canary| (who, canary))
 }
 
 /// One expected answer.
@@ -917,6 +925,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says_and_leaks_no_canary
     let mut world = World::new().await;
     let seeded = started.elapsed();
     let mut mismatches = Vec::new();
+    let mut seen = BTreeSet::new();
     let mut cells = 0;
     let mut bodies = 0;
     for row in &rows {
@@ -955,6 +964,7 @@ async fn every_route_answers_every_caller_as_the_matrix_says_and_leaks_no_canary
                 mismatch(expected.to_string(), got);
             }
             let text = &response.body;
+            seen.extend(allowed_canaries(who, text));
             let leaked = forbidden_canaries(who, text);
             if !leaked.is_empty() {
                 mismatch("no canary it may not see".to_owned(), leaked.join(" "));
@@ -1007,6 +1017,34 @@ async fn every_route_answers_every_caller_as_the_matrix_says_and_leaks_no_canary
                         response.status.as_u16(),
                         leaked.join(" ")
                     ),
+                });
+            }
+        }
+    }
+
+    // Tenant 2's callers at home: every GET route of tenant 2, with tenant 1's
+    // ids (ticket numbers overlap), shows them nothing of tenant 1.
+    for who in [Principal::CustomerB, Principal::AgentT2, Principal::AdminT2] {
+        let g = world.g.clone();
+        world.become_principal(who, &g).await;
+        for row in rows.iter().filter(|row| row.method == Method::GET) {
+            let path = world.concrete_path(row, &g).replacen(
+                &format!("/{TENANT}"),
+                &format!("/{TENANT_2}"),
+                1,
+            );
+            let response = world.app.get(&path).await;
+            bodies += 1;
+            seen.extend(allowed_canaries(who, &response.body));
+            let leaked = forbidden_canaries(who, &response.body);
+            if !leaked.is_empty() || response.status.is_server_error() {
+                mismatches.push(Mismatch {
+                    line: row.line,
+                    route: format!("GET {path}"),
+                    target: row.target_cell.clone(),
+                    principal: who.column(),
+                    expected: "nothing of tenant 1".to_owned(),
+                    got: format!("{} {}", response.status.as_u16(), leaked.join(" ")),
                 });
             }
         }
@@ -1094,6 +1132,22 @@ async fn every_route_answers_every_caller_as_the_matrix_says_and_leaks_no_canary
                 });
             }
         }
+    }
+
+    // The canaries are there to be found: who may see them did.
+    for pair in [
+        (Principal::Guest, Canary::G),
+        (Principal::CustomerA, Canary::G),
+        (Principal::Agent, Canary::Note),
+        (Principal::Admin, Canary::H),
+        (Principal::CustomerB, Canary::T2),
+        (Principal::AgentT2, Canary::T2Note),
+    ] {
+        assert!(
+            seen.contains(&pair),
+            "{pair:?}: no response showed this caller a canary it may see, so the search for \
+             the ones it may not see proves little"
+        );
     }
 
     eprintln!(
