@@ -357,3 +357,80 @@ test(`${payloads.length} XSS payloads through every input run nowhere, CSP on or
   // Not vacuous: the payloads were there to run, as text.
   assert.ok(shown >= payloads.length * 4, `${shown} payload calls shown`);
 });
+
+// Hostile attachments opened in the browser (top-level, inline or embedded
+// in a page of our origin that allows our own scripts, the FreeScout CSP
+// bypass): served as downloads with nosniff and a sandbox, none of them runs.
+test('hostile attachments run nothing when opened or embedded', async () => {
+  const agent = await browser.newContext();
+  await signInContext(agent, 'agent@demo.test');
+  const files = [
+    ['page.html', '<html><script>__xss(901)</script><img src=x onerror=__xss(902)></html>'],
+    ['drawing.svg', '<svg xmlns="http://www.w3.org/2000/svg" onload="__xss(903)"><script>__xss(904)</script></svg>'],
+    ['page.xhtml', '<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml"><script>__xss(905)</script></html>'],
+    ['steal.js', '__xss(906); alert(906);'],
+    ['gifjs.gif', 'GIF89a/*\x01\x00\x01\x00\x00\x00\x00*/=1;__xss(907);//'],
+    ['pdfhtml.pdf', '%PDF-1.4\n<html><script>__xss(908)</script></html>\n%%EOF\n'],
+    ['style.css', 'body{background:url(/__xss/909)}'],
+    ['html-as.txt', '<html><script>__xss(910)</script></html>'],
+    ['html-as.png', '<html><body onload="__xss(911)"></body></html>'],
+  ];
+  const response = await postMultipart(
+    agent,
+    `${T}/tickets`,
+    [['subject', `${RUN} hostile files`], ['description', 'files'], ['requester', 'customer@demo.test']],
+    files.map(([name, text]) => ({ name, bytes: Buffer.from(text, 'latin1') })),
+  );
+  const number = await ticketNumberOf(response);
+  const html = await (await agent.request.get(`${BASE_URL}${T}/tickets/${number}`)).text();
+  const link = {};
+  for (const match of html.matchAll(/href="([^"]+\/attachments\/[0-9a-f-]{36})" download>([^<]+)</g)) link[match[2]] = match[1];
+  assert.equal(Object.keys(link).length, files.length, JSON.stringify(link));
+
+  const embed = `<!doctype html><title>embed</title>
+    <script src="${link['steal.js']}"></script><script src="${link['gifjs.gif']}"></script>
+    <script src="${link['page.html']}"></script>
+    <link rel="stylesheet" href="${link['style.css']}">
+    <iframe src="${link['page.html']}"></iframe><iframe src="${link['drawing.svg']}?inline=1"></iframe>
+    <object data="${link['drawing.svg']}"></object><embed src="${link['page.xhtml']}">
+    <img src="${link['drawing.svg']}?inline=1"><img src="${link['gifjs.gif']}?inline=1">`;
+  const storageState = await agent.storageState();
+  let opened = 0;
+  const hits = [];
+  for (const bypassCSP of [false, true]) {
+    const watch = await watchedContext(browser, { bypassCSP, storageState });
+    const page = await watch.context.newPage();
+    for (const [name] of files) {
+      for (const suffix of ['', '?inline=1']) {
+        watch.view = `${name}${suffix} opened`;
+        const download = page.waitForEvent('download', { timeout: 5_000 }).catch(() => null);
+        const navigation = await page.goto(`${BASE_URL}${link[name]}${suffix}`).catch((error) => error);
+        const downloaded = await download;
+        await downloaded?.cancel();
+        const rendered = navigation && !(navigation instanceof Error);
+        // Only a raster image may show in the tab; everything else downloads.
+        if (rendered) {
+          assert.match(navigation.headers()['content-type'], /^image\/(png|jpeg|gif|webp)$/, `${name}${suffix}`);
+        } else {
+          assert.ok(downloaded, `${name}${suffix} neither downloaded nor shown: ${navigation?.message}`);
+        }
+        opened += 1;
+      }
+    }
+    watch.view = 'attachments embedded in a page of our origin';
+    await page.route(`${BASE_URL}/__email/**`, (route) =>
+      route.fulfill({
+        contentType: 'text/html',
+        body: embed,
+        headers: bypassCSP ? {} : { 'content-security-policy': "script-src 'self'; style-src 'self'" },
+      }),
+    );
+    await page.goto(`${BASE_URL}/__email/embed`, { waitUntil: 'load' });
+    await page.waitForTimeout(500);
+    hits.push(...watch.hits.filter((hit) => !hit.startsWith('CSP violation')));
+    await watch.context.close();
+  }
+  await agent.close();
+  console.log(`hostile attachments: ${files.length} files, ${opened} opened top-level, embedded 10 ways; ${hits.length} executions`);
+  assert.deepEqual(hits, [], hits.join('\n'));
+});
