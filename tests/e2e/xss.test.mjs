@@ -57,12 +57,15 @@ async function eventually(what, check, ms = 20_000) {
   assert.fail(`timed out waiting for ${what}`);
 }
 
-/** Category ids offered at the first level of `page`'s category picker. */
-async function categoryIds(context, pathname) {
+/** The option values (ids) of the select named `name` on the page at `pathname`. */
+async function optionIds(context, pathname, name) {
   const html = await (await context.request.get(`${BASE_URL}${pathname}`)).text();
-  const select = html.match(/<select id="category-1" name="category"[^>]*>([\s\S]*?)<\/select>/)?.[1] ?? '';
+  const select = html.match(new RegExp(`<select [^>]*name="${name}"[^>]*>([\\s\\S]*?)</select>`))?.[1] ?? '';
   return [...select.matchAll(/<option value="([0-9a-f-]{36})"/g)].map((m) => m[1]);
 }
+
+/** The ids `before` did not have. */
+const added = (after, before) => after.filter((id) => !before.includes(id));
 
 async function accessLinkFor(address) {
   let link;
@@ -127,16 +130,52 @@ test(`${payloads.length} XSS payloads through every input run nowhere, CSP on or
     inputs[input] = (inputs[input] ?? 0) + n;
   };
 
-  // Admin: category names and user names (invited: the invitation mails them).
-  const before = new Set(await categoryIds(agent, `${T}/tickets/new`));
+  // Admin: the helpdesk's name (on every page and mail), names of
+  // categories, types, priorities and statuses, and user names (invited: the
+  // invitation mails them).
+  const form = `${T}/tickets/new`;
+  const before = {
+    category: await optionIds(agent, form, 'category'),
+    type: await optionIds(agent, form, 'type'),
+    priority: await optionIds(agent, form, 'priority'),
+  };
+  const settings = await admin.newPage();
+  await settings.goto(`${BASE_URL}${T}/admin/general`);
+  await settings.locator('#name').fill(pack(payloads.slice(60), 120, { fits: noNewline })[0]);
+  await settings.getByRole('button', { name: 'Save settings' }).click();
+  await settings.waitForURL(/notice=saved/);
+  await settings.close();
+  count('helpdesk name', 1);
   for (const chunk of pack(payloads, 76, { fits: noNewline }).slice(0, 14)) {
     const name = `${SHORT} ${chunk}`;
     const response = await postForm(admin, `${T}/admin/categories`, [['parent', ''], ['name', name]]);
     assert.ok(response.status() < 400, `category ${name}: ${response.status()}`);
     count('category names', 1);
   }
-  const categories = (await categoryIds(agent, `${T}/tickets/new`)).filter((id) => !before.has(id));
+  const short = pack(payloads.slice(100), 35, { fits: noNewline });
+  for (const [i, chunk] of short.slice(0, 12).entries()) {
+    const name = `${SHORT} ${chunk}`;
+    const [pathname, fields] = [
+      [`${T}/admin/types`, [['name', name]]],
+      [`${T}/admin/priorities`, [['name', name], ['rank', String(20 + i)], ['color', '#2563eb']]],
+      [`${T}/admin/statuses`, [['name', name], ['category', 'open'], ['color', '#2563eb']]],
+    ][i % 3];
+    const response = await postForm(admin, pathname, fields);
+    assert.ok(response.status() < 400, `${pathname} ${name}: ${response.status()} ${await fieldErrors(response)}`);
+    count('type, priority and status names', 1);
+  }
+  const categories = added(await optionIds(agent, form, 'category'), before.category);
+  const types = added(await optionIds(agent, form, 'type'), before.type);
+  const priorities = added(await optionIds(agent, form, 'priority'), before.priority);
   assert.ok(categories.length >= 10, `${categories.length} payload categories`);
+  assert.ok(types.length >= 3 && priorities.length >= 3, `${types.length} types, ${priorities.length} priorities`);
+  const view = await postForm(agent, `${T}/views`, [
+    ['name', `${SHORT} ${pack(payloads.slice(150), 70, { fits: noNewline })[0]}`],
+    ['query', 'queue=all'],
+    ['shared', '1'],
+  ]);
+  assert.ok(view.status() < 400, `saved view: ${view.status()} ${await fieldErrors(view)}`);
+  count('saved view name', 1);
   const people = [];
   for (const [i, name] of pack(payloads, 120, { fits: noNewline }).slice(0, 14).entries()) {
     const email = `${RUN}-${i}@example.test`;
@@ -167,6 +206,8 @@ test(`${payloads.length} XSS payloads through every input run nowhere, CSP on or
       ['description', subject.split(' ').join('\n\n')],
       ['requester', people[i % people.length]],
       ['category', categories[i % categories.length]],
+      ['type', types[i % types.length]],
+      ['priority', priorities[i % priorities.length]],
       ['tags', tags[i % tags.length] ?? ''],
     ]);
     carriers.push(await ticketNumberOf(response));
@@ -249,6 +290,7 @@ test(`${payloads.length} XSS payloads through every input run nowhere, CSP on or
   const views = {
     agent: [
       `${T}/tickets?queue=all`,
+      `${T}/views`,
       `${T}/tickets?queue=all&q=${q(RUN)}`,
       ...searches.map((s) => `${T}/tickets?queue=all&q=${q(s)}`),
       ...big.map((n) => `${T}/tickets/${n}`),
@@ -260,6 +302,10 @@ test(`${payloads.length} XSS payloads through every input run nowhere, CSP on or
     ],
     admin: [
       `${T}/admin`,
+      `${T}/admin/general`,
+      `${T}/admin/types`,
+      `${T}/admin/priorities`,
+      `${T}/admin/statuses`,
       `${T}/admin/users`,
       `${T}/admin/users?q=${q(searches[0])}`,
       `${T}/admin/categories`,
