@@ -300,7 +300,61 @@ impl Config {
         if self.smtp.max_attempts == 0 {
             return key("smtp.max_attempts", "must be at least 1");
         }
+        if self.public() {
+            self.refuse_weak_secrets()?;
+        }
         Ok(())
+    }
+
+    /// Served over https, Tessera is in production: secrets copied from the
+    /// documentation or guessable at a glance stop the start.
+    fn refuse_weak_secrets(&self) -> Result<(), ConfigError> {
+        let refuse = |key: &'static str, reason: &str| {
+            Err(ConfigError::Key {
+                key,
+                reason: format!("{reason} (refused because server.public_url is https)"),
+            })
+        };
+        if let Some(secret) = &self.session.secret
+            && let Some(reason) = weak_session_secret(secret.expose_secret())
+        {
+            return refuse("session.secret", reason);
+        }
+        if let Some(url) = &self.database.url
+            && let Some(password) = url_password(url.expose_secret())
+            && is_default_password(password)
+        {
+            return refuse(
+                "database.url",
+                "has a default or example password; use a strong, generated one",
+            );
+        }
+        if let Some(password) = &self.smtp.password
+            && is_default_password(password.expose_secret())
+        {
+            return refuse(
+                "smtp.password",
+                "is a placeholder or default password; set the real one",
+            );
+        }
+        if let Some(key) = self
+            .attachments
+            .s3
+            .as_ref()
+            .and_then(|s3| s3.secret_access_key.as_ref())
+            && is_default_password(key.expose_secret())
+        {
+            return refuse(
+                "attachments.s3.secret_access_key",
+                "is a placeholder or default key; set the real one",
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether users reach Tessera over https: a public, production setup.
+    pub fn public(&self) -> bool {
+        self.server.public_url.starts_with("https://")
     }
 
     /// Cookies are marked `Secure` when users reach Tessera over TLS.
@@ -323,6 +377,73 @@ impl Config {
         }
         load_or_create_secret(&self.server.data_dir.join(SESSION_SECRET_FILE))
     }
+}
+
+/// Words that mark a value as copied from documentation or a tutorial.
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "change",
+    "replace",
+    "example",
+    "placeholder",
+    "default",
+    "secret",
+    "password",
+    "…",
+    "...",
+    "xxxx",
+    "todo",
+    "tessera",
+];
+
+/// Passwords seen in examples and default installs (ours included: the
+/// Dockerfile's `tessera:secret`).
+const DEFAULT_PASSWORDS: &[&str] = &[
+    "",
+    "secret",
+    "password",
+    "passw0rd",
+    "postgres",
+    "tessera",
+    "admin",
+    "root",
+    "changeme",
+    "change-me",
+    "change_me",
+    "123456",
+    "12345678",
+    "letmein",
+    "…",
+    "...",
+    "xxx",
+    "test",
+];
+
+/// Why `secret` is no session secret for production, if it is not.
+fn weak_session_secret(secret: &str) -> Option<&'static str> {
+    let lower = secret.to_lowercase();
+    if PLACEHOLDER_WORDS.iter().any(|word| lower.contains(word)) {
+        return Some("looks like a placeholder; generate one, e.g. `openssl rand -base64 48`");
+    }
+    let distinct: std::collections::BTreeSet<char> = secret.chars().collect();
+    if distinct.len() < 12 {
+        return Some(
+            "has too few different characters to be random; generate one, e.g. `openssl rand -base64 48`",
+        );
+    }
+    None
+}
+
+fn is_default_password(password: &str) -> bool {
+    let password = password.trim().to_lowercase();
+    DEFAULT_PASSWORDS.contains(&password.as_str())
+}
+
+/// The password of a `postgres://user:password@host/…` URL, if it has one.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let credentials = authority.rsplit_once('@')?.0;
+    Some(credentials.split_once(':')?.1)
 }
 
 fn load_or_create_secret(path: &Path) -> anyhow::Result<SecretString> {

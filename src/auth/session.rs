@@ -49,3 +49,37 @@ pub async fn sign_out(
         session.insert(LOGINS_KEY, logins).await
     }
 }
+
+/// Ends every session signed in as `user`, whatever tenant logins they hold
+/// besides (the same browser's login to another tenant ends with it).
+///
+/// tower-sessions keeps a session as MessagePack, where the logins map is an
+/// object of UUID strings: a session holds `user` exactly when its bytes
+/// contain the user's id as text (ids are random UUIDs: nothing else spells
+/// one). The store is not tenant-scoped, so this runs on the pool, like the
+/// store itself. `tests/it/security_sessions.rs` proves it against the store.
+pub async fn end_sessions_of(db: &crate::db::Db, user: UserId) -> Result<u64, sqlx::Error> {
+    let result = sqlx::query(
+        "delete from tower_sessions.session where position(convert_to($1, 'UTF8') in data) > 0",
+    )
+    .bind(user.0.hyphenated().to_string())
+    .execute(db.pool())
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// After a password change: every other session of `user` ends; this one, if
+/// it is signed in as `user`, stays signed in under a fresh id (the old id is
+/// deleted now, the new one is stored with the response).
+pub async fn end_other_sessions(
+    db: &crate::db::Db,
+    session: &Session,
+    tenant: TenantId,
+    user: UserId,
+) -> Result<(), crate::error::AppError> {
+    if user_for(session, tenant).await? == Some(user) {
+        session.cycle_id().await?;
+    }
+    end_sessions_of(db, user).await?;
+    Ok(())
+}

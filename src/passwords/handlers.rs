@@ -17,6 +17,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
+use tower_sessions::Session;
 
 fn forgot_form(
     tenant: &Tenant,
@@ -127,6 +128,7 @@ pub async fn reset(
     State(state): State<AppState>,
     tenant: Tenant,
     chrome: Chrome,
+    session: Session,
     fields: Fields,
 ) -> AppResult<Response> {
     let token = fields.get("token").trim();
@@ -140,10 +142,13 @@ pub async fn reset(
     )
     .await;
     match result {
-        Ok(()) => Ok(
-            Redirect::to(&format!("{}/login?notice=password_set", tenant.base_path()))
-                .into_response(),
-        ),
+        Ok(user) => {
+            crate::auth::session::end_other_sessions(&state.db, &session, tenant.id, user).await?;
+            Ok(
+                Redirect::to(&format!("{}/login?notice=password_set", tenant.base_path()))
+                    .into_response(),
+            )
+        }
         Err(SetPasswordError::InvalidLink) => Ok(invalid_page(&tenant, chrome)),
         Err(SetPasswordError::Field {
             token: valid,

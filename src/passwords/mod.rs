@@ -15,9 +15,10 @@
 //! - the token travels as a query parameter (`/password/reset?token=…`) and then
 //!   in the form body, never in a path: request logs record the path only. The
 //!   set-password pages send `Referrer-Policy: no-referrer` and `no-store`;
-//! - setting a password changes the hash and retires the tokens, nothing else
-//!   (sessions and the sign-in throttle stay as they are); the email is written
-//!   to the outbox in the transaction that creates the token.
+//! - setting a password changes the hash, retires the tokens and ends every
+//!   other session of the user (a session signed in as that user that makes the
+//!   change stays, under a fresh id); the sign-in throttle stays as it is. The
+//!   email is written to the outbox in the transaction that creates the token.
 
 mod handlers;
 pub mod repo;

@@ -9,7 +9,7 @@ use crate::{
         tokens::random_token,
     },
     clock::Clock,
-    db::{Db, TenantId, TenantTx},
+    db::{Db, TenantId, TenantTx, UserId},
     email::{
         AccountKind,
         notify::{self, AccountLink},
@@ -203,9 +203,10 @@ impl From<sqlx::Error> for SetPasswordError {
     }
 }
 
-/// Sets the password of the token's user and uses the token up. The hash is
-/// computed between two transactions, so no connection waits on argon2; the
-/// second one re-checks the locked token, so two uses at once cannot both win.
+/// Sets the password of the token's user and uses the token up; returns the
+/// user, whose other sessions the caller ends. The hash is computed between
+/// two transactions, so no connection waits on argon2; the second one
+/// re-checks the locked token, so two uses at once cannot both win.
 pub async fn set_password(
     db: &Db,
     clock: &Clock,
@@ -213,7 +214,7 @@ pub async fn set_password(
     token: &str,
     password: String,
     confirm: &str,
-) -> Result<(), SetPasswordError> {
+) -> Result<UserId, SetPasswordError> {
     let valid = check(db, clock, tenant, token)
         .await?
         .ok_or(SetPasswordError::InvalidLink)?;
@@ -244,13 +245,12 @@ pub async fn set_password(
     // Any other link (an old reset, a pending invitation) is moot now.
     repo::retire_unused(&mut tx, tenant, row.user_id, None, now).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(row.user_id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::UserId;
     use time::macros::datetime;
 
     #[test]

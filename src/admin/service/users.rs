@@ -190,6 +190,10 @@ pub async fn set_active(ctx: Ctx<'_>, id: &str, active: bool) -> AdminResult<()>
     )
     .await?;
     tx.commit().await?;
+    if !active {
+        // Signed out everywhere at once: reactivating later revives no session.
+        auth::session::end_sessions_of(ctx.db, user.id).await?;
+    }
     Ok(())
 }
 
@@ -218,6 +222,9 @@ pub async fn set_password(ctx: Ctx<'_>, id: &str, password: &str) -> AdminResult
     )
     .await?;
     tx.commit().await?;
+    // Whoever knew the old password is out. An admin setting their own
+    // password here signs out everywhere too, this browser included.
+    auth::session::end_sessions_of(ctx.db, user.id).await?;
     Ok(())
 }
 

@@ -1,0 +1,256 @@
+//! Sessions (issue #10): the id rotates at sign-in and the old one opens
+//! nothing; signing out ends the session; a password change ends every other
+//! session of the user (the session that makes the change stays signed in,
+//! under a fresh id); an admin deactivating a user ends all of theirs at once,
+//! and reactivating revives none.
+//!
+//! Each "browser" is a session cookie; the test swaps cookies on one `TestApp`
+//! (the CSRF cookie stays, it is not tied to the session).
+
+use crate::helpers::{PASSWORD, TestApp};
+use axum::http::StatusCode;
+use tessera::{db::TenantId, web::SESSION_COOKIE};
+
+const NEW_PASSWORD: &str = "an-entirely-new-secret";
+
+fn session_of(app: &TestApp) -> String {
+    app.cookie(SESSION_COOKIE)
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// Switches the app to the browser whose session cookie is `session`.
+fn use_session(app: &mut TestApp, session: &str) {
+    app.set_cookie(SESSION_COOKIE, session);
+}
+
+/// Whether the current cookie is signed in to `tenant`: its home page answers
+/// 200 to a signed-in user and sends anyone else to the login page.
+async fn signed_in(app: &mut TestApp, tenant: &str) -> bool {
+    let home = app.get(&format!("/{tenant}/")).await;
+    match home.status {
+        StatusCode::OK => true,
+        StatusCode::SEE_OTHER => {
+            assert!(
+                home.location()
+                    .unwrap_or_default()
+                    .starts_with(&format!("/{tenant}/login")),
+                "{:?}",
+                home.location()
+            );
+            false
+        }
+        other => panic!("unexpected {other} from /{tenant}/"),
+    }
+}
+
+/// Whether the session store still has a row for `id`.
+async fn stored(app: &TestApp, id: &str) -> bool {
+    sqlx::query_scalar("select exists (select 1 from tower_sessions.session where id = $1)")
+        .bind(id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// Signs in with a fresh browser and returns its session cookie.
+async fn new_browser(app: &mut TestApp, tenant: &str, email: &str, password: &str) -> String {
+    app.clear_cookies();
+    app.sign_in(tenant, email, password)
+        .await
+        .assert_redirect_to(&format!("/{tenant}/"));
+    session_of(app)
+}
+
+#[tokio::test]
+async fn the_session_id_rotates_at_sign_in_and_the_old_id_opens_nothing() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let beta = app.create_tenant("beta").await;
+
+    // A planted (fixated) id is never adopted.
+    app.clear_cookies();
+    app.set_cookie(SESSION_COOKIE, "attacker-chosen-session-id-AAAAAAAAAAAA");
+    app.sign_in("acme", &acme.customer.email, PASSWORD)
+        .await
+        .assert_redirect_to("/acme/");
+    assert_ne!(session_of(&app), "attacker-chosen-session-id-AAAAAAAAAAAA");
+
+    // A browser with a session (signed in to beta) signs in to acme.
+    let before = new_browser(&mut app, "beta", &beta.customer.email, PASSWORD).await;
+    assert!(stored(&app, &before).await);
+    app.sign_in("acme", &acme.customer.email, PASSWORD)
+        .await
+        .assert_redirect_to("/acme/");
+    let after = session_of(&app);
+    assert_ne!(before, after, "sign-in must issue a new session id");
+    assert!(signed_in(&mut app, "acme").await);
+    assert!(
+        signed_in(&mut app, "beta").await,
+        "the beta login moves along"
+    );
+
+    // The id from before the sign-in is gone: it opens neither tenant.
+    assert!(!stored(&app, &before).await);
+    use_session(&mut app, &before);
+    assert!(!signed_in(&mut app, "acme").await);
+    assert!(!signed_in(&mut app, "beta").await);
+
+    // Signing in again (another account) rotates again.
+    use_session(&mut app, &after);
+    app.sign_in("acme", &acme.agent.email, PASSWORD)
+        .await
+        .assert_redirect_to("/acme/");
+    let again = session_of(&app);
+    assert_ne!(again, after);
+    use_session(&mut app, &after);
+    assert!(!signed_in(&mut app, "acme").await);
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let session = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+    assert!(signed_in(&mut app, "acme").await);
+
+    let out = app.sign_out("acme").await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.cookie(SESSION_COOKIE), None, "the cookie is removed");
+    assert!(!stored(&app, &session).await, "the row is deleted");
+    // Replaying the old cookie opens nothing.
+    use_session(&mut app, &session);
+    assert!(!signed_in(&mut app, "acme").await);
+}
+
+/// The set-password link of the newest reset email to `email`.
+async fn reset_link(app: &TestApp, tenant: TenantId, email: &str) -> String {
+    let body: String = sqlx::query_scalar(
+        "select body_text from email_outbox where tenant_id = $1 and recipient_email = $2 \
+          order by created_at desc, id desc limit 1",
+    )
+    .bind(tenant)
+    .bind(email)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let start = body.find("/password/reset?token=").expect("a reset link");
+    let start = body[..start].rfind('/').expect("the tenant segment");
+    let end = body[start..]
+        .find(char::is_whitespace)
+        .map_or(body.len(), |n| start + n);
+    body[start..end].to_owned()
+}
+
+/// Asks for a reset of `email` and sets `password` through the emailed link,
+/// in the current browser.
+async fn change_password(app: &mut TestApp, tenant: TenantId, email: &str, password: &str) {
+    app.get("/acme/password/forgot").await;
+    app.post_form("/acme/password/forgot", &[("email", email)])
+        .await
+        .assert_redirect_to("/acme/password/forgot?notice=reset_requested");
+    let link = reset_link(app, tenant, email).await;
+    let token = link.split_once("token=").expect("a token").1.to_owned();
+    assert_eq!(app.get(&link).await.status, StatusCode::OK);
+    app.post_form(
+        "/acme/password/reset",
+        &[
+            ("token", &token),
+            ("password", password),
+            ("password_confirm", password),
+        ],
+    )
+    .await
+    .assert_redirect_to("/acme/login?notice=password_set");
+}
+
+#[tokio::test]
+async fn a_password_change_ends_every_other_session_and_keeps_the_current_one_under_a_new_id() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let email = acme.customer.email.clone();
+    let laptop = new_browser(&mut app, "acme", &email, PASSWORD).await;
+    let phone = new_browser(&mut app, "acme", &email, PASSWORD).await;
+    let agent = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+
+    // The change is made on the phone, signed in as the customer.
+    use_session(&mut app, &phone);
+    change_password(&mut app, acme.tenant.id, &email, NEW_PASSWORD).await;
+    let phone_now = session_of(&app);
+    assert_ne!(phone_now, phone, "the current session is rotated");
+    assert!(signed_in(&mut app, "acme").await, "and stays signed in");
+    for old in [&laptop, &phone] {
+        assert!(!stored(&app, old).await);
+        use_session(&mut app, old);
+        assert!(!signed_in(&mut app, "acme").await, "{old} still works");
+    }
+    // Another user's session is untouched.
+    use_session(&mut app, &agent);
+    assert!(signed_in(&mut app, "acme").await);
+
+    // A change from a browser that is not signed in as the user (the usual
+    // forgot-password case) ends every session of the user.
+    app.clear_cookies();
+    change_password(&mut app, acme.tenant.id, &email, "yet-another-new-secret").await;
+    use_session(&mut app, &phone_now);
+    assert!(!signed_in(&mut app, "acme").await);
+    use_session(&mut app, &agent);
+    assert!(signed_in(&mut app, "acme").await);
+
+    // An admin setting the password on the users page ends them too.
+    let customer = new_browser(&mut app, "acme", &email, "yet-another-new-secret").await;
+    let admin = new_browser(&mut app, "acme", &acme.admin.email, PASSWORD).await;
+    app.get("/acme/admin/users").await;
+    let id = acme.customer.id.to_string();
+    let set = app
+        .post_form(
+            "/acme/admin/users/password",
+            &[("id", &id), ("password", "set-by-the-admin-1")],
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    assert!(signed_in(&mut app, "acme").await, "the admin stays");
+    use_session(&mut app, &customer);
+    assert!(!signed_in(&mut app, "acme").await);
+    use_session(&mut app, &admin);
+    assert!(signed_in(&mut app, "acme").await);
+}
+
+#[tokio::test]
+async fn deactivation_ends_every_session_of_the_user_at_once_and_reactivation_revives_none() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let beta = app.create_tenant("beta").await;
+    let first = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+    let second = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+    let bystander = new_browser(&mut app, "acme", &acme.customer.email, PASSWORD).await;
+    let elsewhere = new_browser(&mut app, "beta", &beta.agent.email, PASSWORD).await;
+    let admin = new_browser(&mut app, "acme", &acme.admin.email, PASSWORD).await;
+
+    let id = acme.agent.id.to_string();
+    app.get("/acme/admin/users").await;
+    app.post_form("/acme/admin/users/active", &[("id", &id), ("active", "0")])
+        .await
+        .assert_redirect_to("/acme/admin/users?notice=saved");
+    for session in [&first, &second] {
+        assert!(!stored(&app, session).await, "the session row is deleted");
+    }
+    use_session(&mut app, &admin);
+    app.get("/acme/admin/users").await;
+    app.post_form("/acme/admin/users/active", &[("id", &id), ("active", "1")])
+        .await
+        .assert_redirect_to("/acme/admin/users?notice=saved");
+    for session in [&first, &second] {
+        use_session(&mut app, session);
+        assert!(!signed_in(&mut app, "acme").await, "{session} came back");
+    }
+    for (session, tenant) in [(&bystander, "acme"), (&elsewhere, "beta"), (&admin, "acme")] {
+        use_session(&mut app, session);
+        assert!(
+            signed_in(&mut app, tenant).await,
+            "{tenant} bystander signed out"
+        );
+    }
+    // The reactivated agent signs in afresh.
+    new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+}
