@@ -249,6 +249,9 @@ fn corpus() -> Vec<Hostile> {
 struct Client {
     app: TestApp,
     router: Router,
+    /// Signed-in cookies (session, CSRF) by email: switching users costs no
+    /// password hash.
+    sessions: std::collections::HashMap<String, Vec<(String, String)>>,
 }
 
 struct Reply {
@@ -332,10 +335,24 @@ impl Client {
 
     async fn sign_in_as(&mut self, email: &str) {
         self.app.clear_cookies();
+        if let Some(cookies) = self.sessions.get(email) {
+            for (name, value) in cookies {
+                self.app.set_cookie(name, value);
+            }
+            return;
+        }
         self.app
             .sign_in("acme", email, PASSWORD)
             .await
             .assert_redirect_to("/acme/");
+        let cookies = [tessera::web::SESSION_COOKIE, tessera::web::csrf::COOKIE]
+            .iter()
+            .filter_map(|name| {
+                let value = self.app.cookie(name)?;
+                Some(((*name).to_owned(), value.to_owned()))
+            })
+            .collect();
+        self.sessions.insert(email.to_owned(), cookies);
     }
 }
 
@@ -460,7 +477,12 @@ async fn desk() -> (Client, TenantId, PathBuf) {
     let app = TestApp::with_config(figment).await;
     let acme = app.create_tenant("acme").await;
     let router = tessera::web::router(app.state.clone());
-    (Client { app, router }, acme.tenant.id, dir)
+    let client = Client {
+        app,
+        router,
+        sessions: std::collections::HashMap::new(),
+    };
+    (client, acme.tenant.id, dir)
 }
 
 #[tokio::test]
