@@ -3,7 +3,7 @@
 -- Writes (create, reply) are explained inside a transaction that rolls back.
 \pset footer off
 
-\echo '### queue page (big tenant)'
+\echo '### queue page, My queue (big tenant)'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
@@ -19,7 +19,13 @@ select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as 
   left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
   left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :tenant and t.status_category <> 'closed'
+   and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 51;
+explain (analyze, buffers, costs off)
+select count(*) from (select 1 from tickets t
+ where t.tenant_id = :tenant and t.status_category <> 'closed'
+   and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
+ limit 1001) capped;
 explain (analyze, buffers, costs off)
 select status_id, n from ticket_status_counts where tenant_id = :tenant;
 explain (analyze, buffers, costs off)
@@ -27,7 +33,7 @@ select tenant_id, id, email, name, role, timezone, active from users
  where tenant_id = :tenant and role in ('agent', 'admin') and active order by name;
 rollback;
 
-\echo '### queue page (small tenant)'
+\echo '### queue page, My queue (small tenant)'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
 explain (analyze, buffers, costs off)
@@ -43,7 +49,13 @@ select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as 
   left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
   left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :small and t.status_category <> 'closed'
+   and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 51;
+explain (analyze, buffers, costs off)
+select count(*) from (select 1 from tickets t
+ where t.tenant_id = :small and t.status_category <> 'closed'
+   and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
+ limit 1001) capped;
 rollback;
 
 \echo '### filtered list: status + priority + assignee + tag'

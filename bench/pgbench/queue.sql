@@ -1,8 +1,12 @@
--- Queue page (default view): newest-updated unresolved tickets + status counters + assignee choices.
+-- Queue page (default view: the agent's "My queue"): the agent's groups, newest-updated
+-- unresolved tickets in their scope, the capped count, status counters, assignee choices.
 -- The database work of the page, as the app runs it (role tessera_app, RLS on);
--- bench/run passes the variables with -D.
+-- bench/run passes the variables with -D (groups: the agent's groups, a uuid[] literal).
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true);
+select m.group_id, c.category_id from group_members m
+  left join group_categories c on c.tenant_id = m.tenant_id and c.group_id = m.group_id
+ where m.tenant_id = :tenant and m.user_id = :agent;
 select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
        t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
        asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
@@ -15,7 +19,12 @@ select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as 
   left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
   left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :tenant and t.status_category <> 'closed'
+   and (t.assignee_id = :agent or t.group_id = any(:groups) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 51;
+select count(*) from (select 1 from tickets t
+ where t.tenant_id = :tenant and t.status_category <> 'closed'
+   and (t.assignee_id = :agent or t.group_id = any(:groups) or t.assignee_id is null)
+ limit 1001) capped;
 select id, name, category, color, position, is_default, retired from ticket_statuses where tenant_id = :tenant order by position;
 select status_id, n from ticket_status_counts where tenant_id = :tenant;
 select tenant_id, id, email, name, role, timezone, active from users

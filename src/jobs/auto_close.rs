@@ -41,7 +41,9 @@ pub async fn close_due_in(db: &Db, tenant: TenantId, now: OffsetDateTime) -> any
     }
 }
 
-/// One statement: claim due tickets, move them to the tenant's default closed
+/// One statement: claim due tickets (the cutoff is computed once, so the walk
+/// of `tickets_resolved_tenant_idx` stops at it; a tenant without settings
+/// has no window and closes nothing), move them to the tenant's default closed
 /// status, and write a "changed status from … to …" event by no user (Tessera).
 async fn close_batch(
     conn: &mut PgConnection,
@@ -52,9 +54,9 @@ async fn close_batch(
         "with due as ( \
              select t.id, t.status_id as old_status \
                from tickets t \
-               join tenant_settings s on s.tenant_id = t.tenant_id \
               where t.tenant_id = $1 and t.status_category = 'resolved' \
-                and t.resolved_at <= $2 - make_interval(days => s.reopen_window_days) \
+                and t.resolved_at <= $2 - make_interval(days => ( \
+                        select reopen_window_days from tenant_settings where tenant_id = $1)) \
               order by t.resolved_at \
               limit $3 \
                 for update of t skip locked), \

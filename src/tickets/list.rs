@@ -143,24 +143,27 @@ pub async fn load_scope(
     viewer: &User,
     options: &TicketOptions,
 ) -> Result<Option<Scope>, sqlx::Error> {
-    let groups: Vec<uuid::Uuid> = sqlx::query_scalar(
-        "select group_id from group_members where tenant_id = $1 and user_id = $2",
+    // One round trip: each of the viewer's groups with its categories (none:
+    // a row with a null category).
+    let rows: Vec<(uuid::Uuid, Option<uuid::Uuid>)> = sqlx::query_as(
+        "select m.group_id, c.category_id from group_members m \
+           left join group_categories c on c.tenant_id = m.tenant_id and c.group_id = m.group_id \
+          where m.tenant_id = $1 and m.user_id = $2",
     )
     .bind(tenant)
     .bind(viewer.id)
     .fetch_all(&mut *conn)
     .await?;
-    if groups.is_empty() {
+    if rows.is_empty() {
         return Ok(None);
     }
-    let scoped: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
-        "select group_id, category_id from group_categories \
-          where tenant_id = $1 and group_id = any($2)",
-    )
-    .bind(tenant)
-    .bind(&groups)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut groups: Vec<uuid::Uuid> = rows.iter().map(|(group, _)| *group).collect();
+    groups.sort();
+    groups.dedup();
+    let scoped: Vec<(uuid::Uuid, uuid::Uuid)> = rows
+        .into_iter()
+        .filter_map(|(group, category)| Some((group, category?)))
+        .collect();
     let every_category = groups
         .iter()
         .any(|group| !scoped.iter().any(|(g, _)| g == group));

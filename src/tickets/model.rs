@@ -81,7 +81,7 @@ pub fn parse_number(prefix: &str, input: &str) -> Option<i64> {
     digits.parse().ok().filter(|n| *n > 0)
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, Deserialize)]
 pub struct Status {
     pub id: StatusId,
     pub name: String,
@@ -91,7 +91,7 @@ pub struct Status {
     pub retired: bool,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, Deserialize)]
 pub struct Priority {
     pub id: PriorityId,
     pub name: String,
@@ -101,7 +101,7 @@ pub struct Priority {
     pub retired: bool,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, Deserialize)]
 pub struct TicketType {
     pub id: TypeId,
     pub name: String,
@@ -109,7 +109,7 @@ pub struct TicketType {
     pub retired: bool,
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, Deserialize)]
 pub struct Category {
     pub id: CategoryId,
     pub parent_id: Option<CategoryId>,

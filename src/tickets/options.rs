@@ -6,7 +6,7 @@ use super::model::{
     TypeId,
 };
 use crate::db::TenantId;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 
 #[derive(Clone, Debug, Default)]
 pub struct TicketOptions {
@@ -17,34 +17,30 @@ pub struct TicketOptions {
 }
 
 impl TicketOptions {
+    /// All four lists in one round trip (every page that shows a ticket or a
+    /// list needs them; four queries cost four round trips of the hot path).
     pub async fn load(conn: &mut PgConnection, tenant: TenantId) -> Result<Self, sqlx::Error> {
-        let statuses = sqlx::query_as::<_, Status>(
-            "select id, name, category, color, is_default, retired from ticket_statuses \
-             where tenant_id = $1 order by position, name",
+        let (Json(statuses), Json(priorities), Json(types), Json(categories)) = sqlx::query_as(
+            "select \
+               (select coalesce(json_agg(json_build_object('id', id, 'name', name, \
+                          'category', category, 'color', color, 'is_default', is_default, \
+                          'retired', retired) order by position, name), '[]') \
+                  from ticket_statuses where tenant_id = $1), \
+               (select coalesce(json_agg(json_build_object('id', id, 'name', name, 'rank', rank, \
+                          'color', color, 'is_default', is_default, 'retired', retired) \
+                          order by rank), '[]') \
+                  from ticket_priorities where tenant_id = $1), \
+               (select coalesce(json_agg(json_build_object('id', id, 'name', name, \
+                          'is_default', is_default, 'retired', retired) \
+                          order by position, name), '[]') \
+                  from ticket_types where tenant_id = $1), \
+               (select coalesce(json_agg(json_build_object('id', id, 'parent_id', parent_id, \
+                          'name', name, 'depth', depth, 'retired', retired) \
+                          order by depth, position, name), '[]') \
+                  from categories where tenant_id = $1)",
         )
         .bind(tenant)
-        .fetch_all(&mut *conn)
-        .await?;
-        let priorities = sqlx::query_as::<_, Priority>(
-            "select id, name, rank, color, is_default, retired from ticket_priorities \
-             where tenant_id = $1 order by rank",
-        )
-        .bind(tenant)
-        .fetch_all(&mut *conn)
-        .await?;
-        let types = sqlx::query_as::<_, TicketType>(
-            "select id, name, is_default, retired from ticket_types \
-             where tenant_id = $1 order by position, name",
-        )
-        .bind(tenant)
-        .fetch_all(&mut *conn)
-        .await?;
-        let categories = sqlx::query_as::<_, Category>(
-            "select id, parent_id, name, depth, retired from categories \
-             where tenant_id = $1 order by depth, position, name",
-        )
-        .bind(tenant)
-        .fetch_all(&mut *conn)
+        .fetch_one(conn)
         .await?;
         Ok(Self {
             statuses,
