@@ -391,6 +391,7 @@ async fn seed_tenant(
     .execute(&mut *tx)
     .await?;
     insert_users(&mut tx, tenant_id, tenant, hash).await?;
+    insert_group_members(&mut tx, tenant_id, tenant).await?;
     let lists = load_lists(&mut tx, tenant_id).await?;
     // "Now" of the generated timeline (the newest ticket is a day old): the
     // database's, so the seed never reads a clock of its own.
@@ -480,6 +481,42 @@ async fn insert_users(
     .bind(&tenant.slug)
     .bind(tenant.agents as i64)
     .bind(hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Every agent works in one of the three groups (every fourth one in two), and
+/// the billing team covers only the first top-level category, so "My queue"
+/// is the scoped queue of a real team, not the whole tenant.
+async fn insert_group_members(
+    tx: &mut Transaction<'_, Postgres>,
+    tenant_id: Uuid,
+    tenant: &TenantPlan,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "with g as (select id, row_number() over (order by name) - 1 as i
+                      from groups where tenant_id = $1)
+         insert into group_members (tenant_id, group_id, user_id)
+         select distinct $1, g.id, u.id
+           from seed_users u
+           join g on g.i = u.k % 3 or (u.k % 4 = 0 and g.i = (u.k + 1) % 3)
+          where u.k between 1 and $2",
+    )
+    .bind(tenant_id)
+    .bind(tenant.agents as i64)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "insert into group_categories (tenant_id, group_id, category_id)
+         select $1, g.id, c.id
+           from groups g,
+                lateral (select id from categories
+                          where tenant_id = $1 and parent_id is null
+                          order by position limit 1) c
+          where g.tenant_id = $1 and g.name = 'Billing team'",
+    )
+    .bind(tenant_id)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -16,7 +16,8 @@
 //! - a download goes through `tickets::load_visible` and the reply's visibility:
 //!   files on internal notes are staff-only; anything else answers 404;
 //! - downloads are `Content-Disposition: attachment`, `nosniff`,
-//!   `Content-Security-Policy: sandbox`, with our content type only for a short
+//!   `Content-Security-Policy: default-src 'none'; sandbox`,
+//!   `Cache-Control: private, no-store`, with our content type only for a short
 //!   safe list (images, PDF, plain text), else `application/octet-stream`;
 //!   only PNG, JPEG, GIF and WebP (sniffed, never SVG) may be asked for
 //!   `inline` (`?inline=1`, the ticket page's thumbnails); single byte ranges

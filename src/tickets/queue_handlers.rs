@@ -163,9 +163,15 @@ pub async fn bulk(
         "follow" => BulkAction::Follow,
         _ => return Err(AppError::BadRequest("Choose an action.".to_owned())),
     };
-    // Back to the list only: never an address from elsewhere.
+    // Back to the list only: never an address from elsewhere, nor one that
+    // cannot be a `Location` (a control character made `Redirect::to` panic: 500).
     let back = Some(fields.get("back"))
-        .filter(|b| b.starts_with(&format!("{base}/tickets")) && !b.contains("//"))
+        .filter(|b| {
+            b.starts_with(&format!("{base}/tickets"))
+                && !b.contains("//")
+                && !b.contains('\\')
+                && !b.chars().any(char::is_control)
+        })
         .map_or_else(|| format!("{base}/tickets"), str::to_owned);
     let query = back.split_once('?').map(|(_, q)| q.to_owned());
     match bulk::apply(&state.db, &state.clock, &user, &numbers, &action).await {

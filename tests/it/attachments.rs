@@ -177,7 +177,11 @@ async fn files_uploaded_on_create_and_reply_download_with_safe_headers_for_reque
             Some("attachment; filename=\"report.pdf\"; filename*=UTF-8''report.pdf")
         );
         assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
-        assert_eq!(response.header("content-security-policy"), Some("sandbox"));
+        assert_eq!(
+            response.header("content-security-policy"),
+            Some("default-src 'none'; sandbox")
+        );
+        assert_eq!(response.header("cache-control"), Some("private, no-store"));
 
         let (response, bytes) = desk.app.get_bytes(&links[1]).await;
         assert_eq!(response.status, StatusCode::OK, "{who}");
@@ -820,7 +824,11 @@ async fn images_show_as_inline_thumbnails_but_never_svg() {
         Some("inline; filename=\"photo.png\"; filename*=UTF-8''photo.png")
     );
     assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
-    assert_eq!(response.header("content-security-policy"), Some("sandbox"));
+    assert_eq!(
+        response.header("content-security-policy"),
+        Some("default-src 'none'; sandbox")
+    );
+    assert_eq!(response.header("cache-control"), Some("private, no-store"));
 
     // SVG, by name or by content, is only ever a download.
     for id in [drawing, fake] {
@@ -835,7 +843,11 @@ async fn images_show_as_inline_thumbnails_but_never_svg() {
             response.header("content-disposition")
         );
         assert_ne!(response.header("content-type"), Some("image/svg+xml"));
-        assert_eq!(response.header("content-security-policy"), Some("sandbox"));
+        assert_eq!(
+            response.header("content-security-policy"),
+            Some("default-src 'none'; sandbox")
+        );
+        assert_eq!(response.header("cache-control"), Some("private, no-store"));
     }
 
     // Inline is still only for those who may see the ticket.
