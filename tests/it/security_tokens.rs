@@ -486,9 +486,29 @@ async fn attempt(app: &mut TestApp, flow: Flow, email: &str) -> (StatusCode, Str
 
 /// Tries `flow` `TRIES` times each with a known and an unknown email,
 /// alternating (each try from a fresh client address, so the per-address
-/// limits stay out of it); checks the answers are identical and returns the
-/// median times (ms).
+/// limits stay out of it); checks the answers are identical and the times
+/// within 10 ms (median of the paired differences); returns the medians (ms).
+///
+/// Other work on this 2-core machine (parallel tests, other builds) adds
+/// noise of tens of milliseconds to an argon2-bound sign-in, in either
+/// direction (measured: +8.5 ms in one batch, -13.4 ms in another). So a
+/// batch over 10 ms is run again, up to three batches: a real difference
+/// (an unknown email skipping argon2 saves ~100 ms) fails all three.
 async fn same_answer_and_time(app: &mut TestApp, flow: Flow) -> (f64, f64) {
+    let mut batches = Vec::new();
+    for batch in 0..3 {
+        let (known, unknown, difference) = timed_batch(app, flow, batch).await;
+        batches.push(difference);
+        if difference.abs() <= 10.0 {
+            return (known, unknown);
+        }
+    }
+    panic!("{flow:?}: known and unknown differ by more than 10 ms in every batch: {batches:+.2?}");
+}
+
+/// One batch of paired tries; returns the medians and the median of the
+/// pairs' differences (ms).
+async fn timed_batch(app: &mut TestApp, flow: Flow, batch: usize) -> (f64, f64, f64) {
     let page = match flow {
         Flow::SignIn => "/acme/login",
         Flow::ResetRequest => "/acme/password/forgot",
@@ -508,7 +528,7 @@ async fn same_answer_and_time(app: &mut TestApp, flow: Flow) -> (f64, f64) {
     for n in 0..tries {
         let order = if n % 2 == 0 { [0, 1] } else { [1, 0] };
         for side in order {
-            let address = 0x0A00_0000 + u32::try_from(n * 2 + side).unwrap();
+            let address = 0x0A00_0000 + u32::try_from((batch * tries + n) * 2 + side).unwrap();
             app.client_ip = IpAddr::V4(Ipv4Addr::from(address));
             let email = [KNOWN, UNKNOWN][side];
             let start = Instant::now();
@@ -537,15 +557,12 @@ async fn same_answer_and_time(app: &mut TestApp, flow: Flow) -> (f64, f64) {
     let known = median_ms(&mut times[0]);
     let unknown = median_ms(&mut times[1]);
     eprintln!(
-        "{flow:?}: {:?} for both; median known {known:.2} ms, unknown {unknown:.2} ms, \
+        "{flow:?} (batch {}): {:?} for both; median known {known:.2} ms, unknown {unknown:.2} ms, \
          median paired difference {difference:+.2} ms ({tries} tries each)",
+        batch + 1,
         answers[0].as_ref().map(|a| a.0)
     );
-    assert!(
-        difference.abs() <= 10.0,
-        "{flow:?}: known and unknown differ by {difference:+.2} ms (median of pairs)"
-    );
-    (known, unknown)
+    (known, unknown, difference)
 }
 
 #[tokio::test]
