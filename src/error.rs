@@ -157,8 +157,11 @@ impl IntoResponse for AppError {
         }
         let status = self.status();
         if status.is_server_error() {
-            // The one place a server error is logged, with its whole cause chain.
-            tracing::error!(error = ?self, "request failed");
+            // The one place a server error is logged, with its whole cause
+            // chain (`{:#}`) but no backtrace or driver internals: logs carry
+            // no stack traces or source paths (issue #10).
+            let cause = format!("{self:#}");
+            tracing::error!(error = %cause, "request failed");
         }
         let mut response = status.into_response();
         if let AppError::TooManyRequests { retry_after_secs } = &self
