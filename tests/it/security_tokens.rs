@@ -591,11 +591,16 @@ async fn known_and_unknown_emails_get_the_same_answer_in_the_same_time() {
     let (known, unknown) = same_answer_and_time(&mut app, Flow::SignIn).await;
     // An unknown email still spends an argon2 verification: a sign-in costs
     // what a hash check costs, not a bare query.
-    let start = Instant::now();
-    tessera::auth::password::verify(PASSWORD.to_owned(), None)
-        .await
-        .unwrap();
-    let one_hash = start.elapsed().as_secs_f64() * 1000.0;
+    // The fastest of a few verifications: a single one can be slowed by
+    // whatever else the machine runs, and the bound is a lower one.
+    let mut one_hash = f64::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        tessera::auth::password::verify(PASSWORD.to_owned(), None)
+            .await
+            .unwrap();
+        one_hash = one_hash.min(start.elapsed().as_secs_f64() * 1000.0);
+    }
     assert!(
         known.min(unknown) >= one_hash * 0.5,
         "sign-in took {known:.2}/{unknown:.2} ms, one argon2 verification {one_hash:.2} ms"
