@@ -28,6 +28,7 @@ mod notification_prefs;
 mod passwords;
 mod queue;
 mod replies;
+mod resilience;
 mod security_attachments;
 mod security_csrf;
 mod security_db;
