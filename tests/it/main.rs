@@ -20,6 +20,7 @@ mod cli;
 mod config;
 mod demo;
 mod email;
+mod fault;
 mod guests;
 mod http;
 mod inbound;
