@@ -921,13 +921,15 @@ def scenario_smtp(h, f):
             f"≥ {target}")
     f.check("ticket submissions refused meanwhile", len(write_errors), not write_errors, "0")
     for mode, (start, end) in t_phase.items():
-        rows = [r for r in rec.between(start, end)]
-        lat = [r[1] - r[0] for r in rows]
+        rows = rec.between(start, end)
+        # Page latency is judged on the readers' pages (the submissions of the
+        # first phase are load of their own); errors on every request.
+        lat = [r[1] - r[0] for r in rows if r[2] != "create"]
         errors = [r for r in rows if not ok_status(r[3])]
         p95 = pct(lat, 95)
         f.check(f"pages with SMTP {mode}: errors", len(errors), not errors, "0")
         f.check(f"pages with SMTP {mode}: p95 (baseline {ms(base_p95)})", ms(p95),
-                p95 <= max(3 * base_p95, base_p95 + 0.25), "≤ 3 × baseline")
+                p95 <= max(3 * base_p95, base_p95 + 0.25), "≤ 3 × baseline or + 250 ms")
         f.check(f"pages with SMTP {mode}: slowest", ms(max(lat, default=0)),
                 max(lat, default=0) < 5, "< 5000 ms (SMTP timeout is 30 s)")
     sent = h.cluster.scalar(db, "select count(*) from email_outbox "
