@@ -398,25 +398,38 @@ pub async fn create_idempotent(
         return create_with_files(db, clock, actor, input, files).await;
     };
     let mut tx = db.tenant_tx(actor.tenant_id).await?;
-    // Submissions with the same key wait for each other here, so the second
-    // sees the first's ticket once it commits (or creates it if that failed).
-    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0))")
-        .bind(actor.tenant_id)
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
-    if let Some(number) = repo::number_for_idempotency_key(&mut tx, actor.tenant_id, key).await? {
-        let prefix = repo::ticket_prefix(&mut tx, actor.tenant_id).await?;
+    if let Some(earlier) = claim_idempotency_key(&mut tx, key).await? {
         tx.commit().await?;
-        return Ok(Created {
-            number,
-            display_number: super::model::display_number(&prefix, number),
-            replayed: true,
-        });
+        return Ok(earlier);
     }
     let created = create_keyed(&mut tx, clock.now(), actor, input, files, Some(key)).await?;
     tx.commit().await?;
     Ok(created)
+}
+
+/// The ticket an earlier submission with idempotency `key` created (marked
+/// `replayed`), if any. Until the transaction ends, other submissions with the
+/// same key wait here, so the second sees the first's ticket once it commits
+/// (or may create it if that one failed).
+pub async fn claim_idempotency_key(
+    tx: &mut TenantTx,
+    key: &str,
+) -> Result<Option<Created>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0))")
+        .bind(tenant)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    let Some(number) = repo::number_for_idempotency_key(tx, tenant, key).await? else {
+        return Ok(None);
+    };
+    let prefix = repo::ticket_prefix(tx, tenant).await?;
+    Ok(Some(Created {
+        number,
+        display_number: super::model::display_number(&prefix, number),
+        replayed: true,
+    }))
 }
 
 pub async fn create(
@@ -456,8 +469,9 @@ pub async fn create_in(
     create_keyed(tx, now, actor, input, files, None).await
 }
 
-/// [`create_in`], recording the submission's idempotency key on the ticket.
-async fn create_keyed(
+/// [`create_in`], recording the submission's idempotency key on the ticket
+/// (see [`claim_idempotency_key`]).
+pub async fn create_keyed(
     tx: &mut TenantTx,
     now: OffsetDateTime,
     actor: &User,

@@ -115,6 +115,65 @@ async fn a_submission_repeated_with_the_same_idempotency_key_creates_one_ticket(
     assert_eq!(ticket_count_of(&app).await, before + 3);
 }
 
+#[tokio::test]
+async fn a_guest_submission_sent_twice_with_its_key_files_one_request_and_one_email() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    sqlx::query("update tenant_settings set guest_submission_enabled = true")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let category: uuid::Uuid = sqlx::query_scalar(
+        "select id from categories where tenant_id = $1 and depth = 1 order by position limit 1",
+    )
+    .bind(acme.tenant.id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let category = category.to_string();
+    let key = form_key(&app.get("/acme/submit").await.body);
+    let before = ticket_count_of(&app).await;
+
+    let mut answers = Vec::new();
+    for subject in ["Printer smokes", "Printer smokes (sent again)"] {
+        let response = app
+            .post_form(
+                "/acme/submit",
+                &[
+                    ("email", "pat@example.test"),
+                    ("name", "Pat Guest"),
+                    ("subject", subject),
+                    ("description", "Smoke."),
+                    ("category", &category),
+                    ("website", ""),
+                    ("idempotency_key", &key),
+                ],
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        answers.push(response.body);
+    }
+    assert_eq!(ticket_count_of(&app).await, before + 1);
+    // Both answers name the one request.
+    let received = |body: &str| {
+        let start = body.find("We received your request ").expect(body) + 25;
+        body[start..start + body[start..].find(';').unwrap()].to_owned()
+    };
+    assert_eq!(received(&answers[0]), received(&answers[1]));
+    assert!(
+        received(&answers[0]).ends_with('1'),
+        "{}",
+        received(&answers[0])
+    );
+    let mails: i64 =
+        sqlx::query_scalar("select count(*) from email_outbox where recipient_email = $1")
+            .bind("pat@example.test")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(mails, 1, "one confirmation with the access link");
+}
+
 /// The router over a pool whose database cannot be reached (nothing listens
 /// on its port), waiting at most `acquire` for a connection.
 fn router_without_database(acquire: Duration) -> axum::Router {
