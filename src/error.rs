@@ -112,6 +112,11 @@ impl ErrorBody {
                 "Slow down",
                 "Too many requests. Please wait a moment.",
             ),
+            504 => (
+                "timeout",
+                "Too slow",
+                "This took too long to answer. Please try again in a moment; if you were saving something, check whether it was saved before sending it again.",
+            ),
             503 => (
                 "unavailable",
                 "Temporarily unavailable",

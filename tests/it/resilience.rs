@@ -174,6 +174,30 @@ async fn a_guest_submission_sent_twice_with_its_key_files_one_request_and_one_em
     assert_eq!(mails, 1, "one confirmation with the access link");
 }
 
+#[tokio::test]
+async fn a_request_past_the_server_timeout_answers_504_not_408() {
+    use figment::providers::Serialized;
+    let slow = axum::Router::new().route(
+        "/{tenant}/slow",
+        axum::routing::get(|| async {
+            // Standing in for a query on a stalled database connection.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            "late"
+        }),
+    );
+    let mut app = TestApp::with_config(
+        Config::defaults().merge(Serialized::default("server.request_timeout_secs", 1)),
+    )
+    .await
+    .with_routes(slow);
+    app.create_tenant("acme").await;
+    let started = Instant::now();
+    let page = app.get("/acme/slow").await;
+    assert_eq!(page.status, StatusCode::GATEWAY_TIMEOUT, "{}", page.body);
+    assert!(page.body.contains("Too slow"), "{}", page.body);
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
 /// The router over a pool whose database cannot be reached (nothing listens
 /// on its port), waiting at most `acquire` for a connection.
 fn router_without_database(acquire: Duration) -> axum::Router {
