@@ -28,13 +28,17 @@ impl Database {
                 (local.url(), Some(local))
             }
         };
-        let connected = Db::connect(&url, config.database.max_connections)
-            .await
-            .context(if local.is_some() {
-                "connecting to the local-mode PostgreSQL"
-            } else {
-                "connecting to the database at database.url (TESSERA__DATABASE__URL or DATABASE_URL)"
-            });
+        let connected = Db::connect_with(
+            &url,
+            config.database.max_connections,
+            std::time::Duration::from_secs(config.database.acquire_timeout_secs),
+        )
+        .await
+        .context(if local.is_some() {
+            "connecting to the local-mode PostgreSQL"
+        } else {
+            "connecting to the database at database.url (TESSERA__DATABASE__URL or DATABASE_URL)"
+        });
         let db = match connected {
             Ok(db) => db,
             Err(error) => {
@@ -101,10 +105,17 @@ async fn serve_with(database: &Database, config: Config, with_demo: bool) -> any
         jobs_shutdown.clone(),
     );
     let store = state.store.clone();
+    let sweep = (
+        std::time::Duration::from_secs(state.config.jobs.orphan_sweep_interval_secs),
+        time::Duration::seconds(
+            i64::try_from(state.config.jobs.orphan_grace_secs).unwrap_or(i64::MAX),
+        ),
+    );
     jobs.push(jobs::orphan_sweep::spawn(
         db,
         store,
         Clock::System,
+        sweep,
         jobs_shutdown,
     ));
 

@@ -34,6 +34,10 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 pub struct JobsConfig {
     pub auto_close_interval_secs: u64,
+    /// How often stored files without a row are looked for.
+    pub orphan_sweep_interval_secs: u64,
+    /// How old a file without a row must be before the sweep deletes it.
+    pub orphan_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +53,9 @@ pub struct ServerConfig {
 pub struct DatabaseConfig {
     pub url: Option<SecretString>,
     pub max_connections: u32,
+    /// How long a request waits for a connection before it answers 503: the
+    /// database is down or every connection is busy.
+    pub acquire_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,6 +125,10 @@ pub struct SmtpConfig {
     pub from: String,
     /// Delivery attempts per message before it is marked failed.
     pub max_attempts: u32,
+    /// The first retry waits about this long, each further one twice as long…
+    pub first_retry_secs: u64,
+    /// …up to this.
+    pub longest_retry_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -234,6 +245,9 @@ impl Config {
         if self.database.max_connections == 0 {
             return key("database.max_connections", "must be at least 1");
         }
+        if self.database.acquire_timeout_secs == 0 {
+            return key("database.acquire_timeout_secs", "must be at least 1");
+        }
         if let Some(url) = &self.database.url {
             let url = url.expose_secret();
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -274,6 +288,9 @@ impl Config {
         if self.jobs.auto_close_interval_secs == 0 {
             return key("jobs.auto_close_interval_secs", "must be at least 1");
         }
+        if self.jobs.orphan_sweep_interval_secs == 0 {
+            return key("jobs.orphan_sweep_interval_secs", "must be at least 1");
+        }
         if self.smtp.from.trim().is_empty() {
             return key("smtp.from", "must not be empty");
         }
@@ -299,6 +316,14 @@ impl Config {
         }
         if self.smtp.max_attempts == 0 {
             return key("smtp.max_attempts", "must be at least 1");
+        }
+        if self.smtp.first_retry_secs == 0
+            || self.smtp.longest_retry_secs < self.smtp.first_retry_secs
+        {
+            return key(
+                "smtp.first_retry_secs",
+                "must be at least 1 and at most smtp.longest_retry_secs",
+            );
         }
         if self.public() {
             self.refuse_weak_secrets()?;

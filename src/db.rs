@@ -59,14 +59,31 @@ pub struct Db {
     pool: PgPool,
 }
 
+/// How long acquiring a connection may take before it fails (and the request
+/// answers 503): `database.acquire_timeout_secs`' default.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 impl Db {
     pub async fn connect(url: &SecretString, max_connections: u32) -> Result<Self, sqlx::Error> {
+        Self::connect_with(url, max_connections, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// A pool of at most `max_connections`, where waiting for a connection ends
+    /// after `acquire_timeout` with [`sqlx::Error::PoolTimedOut`]. Connections
+    /// are checked before use, so after the database restarts the broken ones
+    /// are replaced without restarting Tessera.
+    pub async fn connect_with(
+        url: &SecretString,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, sqlx::Error> {
         let options = PgConnectOptions::from_str(url.expose_secret())?
             // Timestamps are UTC in the database; the session store relies on it.
             .options([("timezone", "UTC")]);
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(acquire_timeout)
+            .test_before_acquire(true)
             .connect_with(options)
             .await?;
         Ok(Self { pool })
@@ -141,6 +158,26 @@ impl Deref for TenantTx {
 impl DerefMut for TenantTx {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+}
+
+/// Whether `error` means the database could not be reached or is going away
+/// (down, restarting, the pool exhausted past its acquire timeout, the
+/// connection lost), rather than that the statement was wrong. Such errors
+/// answer 503: trying again shortly may work.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        // Class 08: connection exception; 57P01-57P03: admin or crash shutdown,
+        // cannot connect now; 53300: too many connections.
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 

@@ -26,6 +26,11 @@ pub enum AppError {
     Conflict(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: i64 },
+    /// The database (or the session store in it) cannot be reached right now:
+    /// 503, so clients retry instead of waiting. A [`AppError::Database`] or
+    /// [`AppError::Internal`] caused by an unreachable database answers the same.
+    #[error("the database is unavailable")]
+    Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -34,7 +39,16 @@ pub enum AppError {
 
 impl From<tower_sessions::session::Error> for AppError {
     fn from(error: tower_sessions::session::Error) -> Self {
-        AppError::Internal(anyhow::Error::new(error).context("session store"))
+        use tower_sessions::{session::Error, session_store::Error as StoreError};
+        // The store reports its database errors as text; the store is the
+        // database, so a backend failure is the database being unreachable.
+        let unavailable = matches!(error, Error::Store(StoreError::Backend(_)));
+        let error = anyhow::Error::new(error).context("session store");
+        if unavailable {
+            AppError::Unavailable(error)
+        } else {
+            AppError::Internal(error)
+        }
     }
 }
 
@@ -98,6 +112,16 @@ impl ErrorBody {
                 "Slow down",
                 "Too many requests. Please wait a moment.",
             ),
+            504 => (
+                "timeout",
+                "Too slow",
+                "This took too long to answer. Please try again in a moment; if you were saving something, check whether it was saved before sending it again.",
+            ),
+            503 => (
+                "unavailable",
+                "Temporarily unavailable",
+                "The helpdesk cannot reach its database right now. Nothing was saved; please try again in a moment.",
+            ),
             _ if status.is_server_error() => (
                 "internal",
                 "Something went wrong",
@@ -122,8 +146,32 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Database(error) if crate::db::is_unavailable(error) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            AppError::Internal(error)
+                if error
+                    .chain()
+                    .filter_map(|cause| cause.downcast_ref::<sqlx::Error>())
+                    .any(crate::db::is_unavailable) =>
+            {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Database(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// The error and its causes on one line, for the log.
+    fn cause_line(&self) -> String {
+        let mut line = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(next) = cause {
+            line.push_str(": ");
+            line.push_str(&next.to_string());
+            cause = next.source();
+        }
+        line
     }
 
     fn body(&self) -> ErrorBody {
@@ -156,7 +204,10 @@ impl IntoResponse for AppError {
             return Redirect::to(login_href).into_response();
         }
         let status = self.status();
-        if status.is_server_error() {
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Expected while the database is away; the cause, not a stack of it.
+            tracing::warn!(error = %self.cause_line(), "request failed: database unavailable");
+        } else if status.is_server_error() {
             // The one place a server error is logged, with its whole cause
             // chain (`{:#}`) but no backtrace or driver internals: logs carry
             // no stack traces or source paths (issue #10).
@@ -164,6 +215,11 @@ impl IntoResponse for AppError {
             tracing::error!(error = %cause, "request failed");
         }
         let mut response = status.into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         if let AppError::TooManyRequests { retry_after_secs } = &self
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {

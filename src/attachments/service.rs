@@ -22,12 +22,22 @@ use sha2::{Digest as _, Sha256};
 /// Why an upload was refused, worded for the field; nothing of it is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// 413 for sizes, 422 for everything else.
+    /// 413 for sizes, 507 for a full storage, 422 for everything else.
     pub status: StatusCode,
     pub message: String,
 }
 
 impl Refusal {
+    /// The storage is full (507): nothing was kept, and trying later may work.
+    pub fn no_space() -> Self {
+        Self {
+            status: StatusCode::INSUFFICIENT_STORAGE,
+            message: "There is no room to store files right now. Nothing was saved; \
+                      please try again later or leave the files out."
+                .to_owned(),
+        }
+    }
+
     pub fn too_large(message: String) -> Self {
         Self {
             status: StatusCode::PAYLOAD_TOO_LARGE,

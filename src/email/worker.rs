@@ -32,19 +32,25 @@ const POLL_INTERVAL: StdDuration = StdDuration::from_secs(5);
 /// Most rows one `run_once` delivers, so a long queue does not starve shutdown.
 const BATCH: usize = 100;
 /// The first retry waits about this long; each further one twice as long…
+/// (`smtp.first_retry_secs`' default)
 const FIRST_RETRY: Duration = Duration::minutes(1);
-/// …up to this.
+/// …up to this (`smtp.longest_retry_secs`' default).
 const LONGEST_RETRY: Duration = Duration::hours(6);
 
 /// The delay before attempt `attempts + 1`, after `attempts` failures (≥ 1):
 /// exponential, capped, with "equal jitter": half the delay is fixed and half is
 /// `jitter` (0.0–1.0) of it, so instances that failed together spread out.
 pub fn backoff(attempts: i32, jitter: f64) -> Duration {
+    backoff_between(FIRST_RETRY, LONGEST_RETRY, attempts, jitter)
+}
+
+/// [`backoff`] starting at `first` and capped at `longest`.
+pub fn backoff_between(first: Duration, longest: Duration, attempts: i32, jitter: f64) -> Duration {
     let doublings = attempts.saturating_sub(1).clamp(0, 30) as u32;
-    let full = FIRST_RETRY
+    let full = first
         .checked_mul(2_i32.saturating_pow(doublings))
-        .unwrap_or(LONGEST_RETRY)
-        .min(LONGEST_RETRY);
+        .unwrap_or(longest)
+        .min(longest);
     let half = full / 2;
     half + half * jitter.clamp(0.0, 1.0)
 }
@@ -79,6 +85,8 @@ pub struct Worker {
     from: Mailbox,
     public_url: String,
     max_attempts: i32,
+    /// `smtp.first_retry_secs` and `smtp.longest_retry_secs`.
+    retry: (Duration, Duration),
     key: Key,
     /// `email.reply_to`: the Reply-To pattern with `{token}`.
     reply_to: Option<String>,
@@ -116,6 +124,12 @@ impl Worker {
             from,
             public_url: config.server.public_url.trim_end_matches('/').to_owned(),
             max_attempts: i32::try_from(config.smtp.max_attempts).unwrap_or(i32::MAX),
+            retry: (
+                Duration::seconds(i64::try_from(config.smtp.first_retry_secs).unwrap_or(i64::MAX)),
+                Duration::seconds(
+                    i64::try_from(config.smtp.longest_retry_secs).unwrap_or(i64::MAX),
+                ),
+            ),
             key: Key(Arc::from(secret)),
             reply_to: config.email.reply_to.clone(),
             chat: config.chat,
@@ -169,8 +183,10 @@ impl Worker {
                 }
                 Err((error, retryable)) => {
                     let attempts = row.attempts + 1;
-                    let retry_at = (retryable && attempts < self.max_attempts)
-                        .then(|| now + backoff(attempts, random_fraction()));
+                    let retry_at = (retryable && attempts < self.max_attempts).then(|| {
+                        let (first, longest) = self.retry;
+                        now + backoff_between(first, longest, attempts, random_fraction())
+                    });
                     outbox::mark_attempt_failed(&mut tx, row.tenant_id, row.id, &error, retry_at)
                         .await?;
                     if retry_at.is_some() {

@@ -81,6 +81,7 @@ fn form_from(fields: &Fields) -> GuestForm {
             category_path: fields.all("category"),
             ..TicketInput::default()
         },
+        idempotency_key: None,
     }
 }
 
@@ -166,6 +167,10 @@ async fn render_submit(
         link_action: format!("{base}/submit/link"),
         link_email: page.link_email,
         errors: page.errors,
+        idempotency_key: form
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(crate::auth::tokens::random_token),
     })
 }
 
@@ -217,7 +222,14 @@ pub async fn submit(
         }
         .into_response());
     }
-    let form = form_from(&fields);
+    let mut form = form_from(&fields);
+    match tickets::service::idempotency_key(fields.get("idempotency_key")) {
+        Ok(key) => form.idempotency_key = key,
+        Err(error) => {
+            upload.discard().await;
+            return Err(error);
+        }
+    }
     if let Some(refusal) = refusal {
         let page = SubmitState {
             errors: FieldErrors::from([(attachments::FIELD, refusal.message)]),
@@ -250,9 +262,10 @@ pub async fn submit(
         upload.files(),
     )
     .await;
-    match saved {
-        Ok(_) => upload.keep(),
-        Err(_) => upload.discard().await,
+    match &saved {
+        // A replayed submission stored nothing of this request's.
+        Ok(submitted) if !submitted.replayed => upload.keep(),
+        _ => upload.discard().await,
     }
     match saved {
         Ok(submitted) => Ok(SubmittedPage {

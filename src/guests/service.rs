@@ -36,6 +36,9 @@ pub struct GuestForm {
     pub email: String,
     pub name: String,
     pub ticket: TicketInput,
+    /// The form's hidden idempotency key: a repeated submission finds the
+    /// ticket the first one made (see `tickets::service::create_idempotent`).
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +60,9 @@ impl From<sqlx::Error> for SubmitError {
 
 pub struct Submitted {
     pub display_number: String,
+    /// The submission repeated an earlier one's idempotency key: nothing new
+    /// was saved (the caller discards its files).
+    pub replayed: bool,
 }
 
 /// The path of an access link, for emails (after the origin mark).
@@ -221,6 +227,17 @@ pub async fn submit(
     if !settings.guest_submission_enabled {
         return Err(SubmitError::Disabled);
     }
+    // A retry of a submission that went through answers as that one did,
+    // before the rate limits (it adds nothing to count).
+    if let Some(key) = &form.idempotency_key
+        && let Some(earlier) = tickets::service::claim_idempotency_key(&mut tx, key).await?
+    {
+        tx.commit().await?;
+        return Ok(Submitted {
+            display_number: earlier.display_number,
+            replayed: true,
+        });
+    }
     let now = clock.now();
     let address = address_key(client);
     check_rate(
@@ -286,19 +303,21 @@ pub async fn submit(
         tickets::service::check_input(&form.ticket, &options, &mut errors);
         return Err(SubmitError::Invalid(errors));
     }
-    let created = match tickets::service::create_in(&mut tx, now, &guest, form.ticket, files).await
-    {
-        Ok(created) => created,
-        Err(SaveError::Invalid(errors)) => return Err(SubmitError::Invalid(errors)),
-        Err(SaveError::Stale { .. }) => {
-            return Err(AppError::Conflict("stale guest create".to_owned()).into());
-        }
-        Err(SaveError::App(error)) => return Err(error.into()),
-    };
+    let key = form.idempotency_key.as_deref();
+    let created =
+        match tickets::service::create_keyed(&mut tx, now, &guest, form.ticket, files, key).await {
+            Ok(created) => created,
+            Err(SaveError::Invalid(errors)) => return Err(SubmitError::Invalid(errors)),
+            Err(SaveError::Stale { .. }) => {
+                return Err(AppError::Conflict("stale guest create".to_owned()).into());
+            }
+            Err(SaveError::App(error)) => return Err(error.into()),
+        };
     record_rate(&mut tx, now, Action::Submit, &[&address, &email]).await?;
     tx.commit().await?;
     Ok(Submitted {
         display_number: created.display_number,
+        replayed: false,
     })
 }
 

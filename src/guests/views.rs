@@ -30,6 +30,8 @@ pub struct SubmitPage {
     pub errors: FieldErrors,
     pub link_action: String,
     pub link_email: String,
+    /// The hidden idempotency key: submitting twice files one request.
+    pub idempotency_key: String,
 }
 
 impl SubmitPage {

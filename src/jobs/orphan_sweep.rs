@@ -17,26 +17,44 @@ use std::collections::HashSet;
 use std::time::Duration;
 use tokio::task::JoinHandle;
 
-/// How old a file without a row must be before it is deleted.
+/// How old a file without a row must be before it is deleted
+/// (`jobs.orphan_grace_secs`' default).
 pub const GRACE: time::Duration = time::Duration::HOUR;
-/// How often the sweep runs.
+/// How often the sweep runs (`jobs.orphan_sweep_interval_secs`' default).
 pub const EVERY: Duration = Duration::from_secs(15 * 60);
 
-/// Starts the sweep every [`EVERY`] until shutdown.
-pub fn spawn(db: Db, store: Store, clock: Clock, shutdown: super::Shutdown) -> JoinHandle<()> {
-    super::every("orphan_sweep", EVERY, shutdown, move || {
+/// Starts the sweep every `every` until shutdown, deleting files without a
+/// row once they are `grace` old.
+pub fn spawn(
+    db: Db,
+    store: Store,
+    clock: Clock,
+    (every, grace): (Duration, time::Duration),
+    shutdown: super::Shutdown,
+) -> JoinHandle<()> {
+    super::every("orphan_sweep", every, shutdown, move || {
         let (db, store, clock) = (db.clone(), store.clone(), clock.clone());
-        async move { run_once(&db, &store, &clock).await }
+        async move { run_once_with_grace(&db, &store, &clock, grace).await }
     })
 }
 
 /// Sweeps every tenant, then unfinished writes; returns how many files it
 /// deleted.
 pub async fn run_once(db: &Db, store: &Store, clock: &Clock) -> anyhow::Result<u64> {
+    run_once_with_grace(db, store, clock, GRACE).await
+}
+
+/// [`run_once`], deleting files without a row once they are `grace` old.
+pub async fn run_once_with_grace(
+    db: &Db,
+    store: &Store,
+    clock: &Clock,
+    grace: time::Duration,
+) -> anyhow::Result<u64> {
     let tenants: Vec<TenantId> = sqlx::query_scalar("select id from tenants order by id")
         .fetch_all(db.pool())
         .await?;
-    let cutoff = clock.now() - GRACE;
+    let cutoff = clock.now() - grace;
     let mut deleted = 0;
     for tenant in tenants {
         deleted += sweep_tenant(db, store, tenant, cutoff).await?;

@@ -572,9 +572,12 @@ async fn form_view(
         errors,
         preview_href: format!("{base}/tickets/preview"),
         upload: None,
+        idempotency_key: String::new(),
     })
 }
 
+/// The create form; `key` is the submission's idempotency key when the form
+/// comes back (a new one otherwise).
 async fn render_new(
     state: &AppState,
     user: &User,
@@ -582,6 +585,7 @@ async fn render_new(
     chrome: Chrome,
     input: &TicketInput,
     errors: FieldErrors,
+    key: Option<String>,
 ) -> AppResult<NewPage> {
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
@@ -592,6 +596,7 @@ async fn render_new(
         &policy,
         form.errors.get(attachments::FIELD).cloned(),
     ));
+    form.idempotency_key = key.unwrap_or_else(auth::tokens::random_token);
     let side = side_list(&mut tx, user, tenant, &prefix, &options, None).await?;
     tx.commit().await?;
     Ok(NewPage {
@@ -615,15 +620,20 @@ pub async fn new_form(
         chrome,
         &TicketInput::default(),
         FieldErrors::new(),
+        None,
     )
     .await
 }
+
+/// The request header a client may send instead of the form's hidden field.
+const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
 
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     tenant: Tenant,
     chrome: Chrome,
+    headers: HeaderMap,
     Submission {
         fields,
         upload,
@@ -631,33 +641,52 @@ pub async fn create(
     }: Submission,
 ) -> AppResult<Response> {
     let input = input_from(&fields);
+    let key = match headers.get(IDEMPOTENCY_KEY_HEADER) {
+        Some(value) => service::idempotency_key(value.to_str().unwrap_or("\u{0}")),
+        None => service::idempotency_key(fields.get("idempotency_key")),
+    };
+    let key = match key {
+        Ok(key) => key,
+        Err(error) => {
+            upload.discard().await;
+            return Err(error);
+        }
+    };
     if let Some(refusal) = refusal {
         // The files were refused and removed: the form again, nothing saved.
         let errors = FieldErrors::from([(attachments::FIELD, refusal.message)]);
-        let page = render_new(&state, &user, &tenant, chrome, &input, errors).await?;
+        let page = render_new(&state, &user, &tenant, chrome, &input, errors, key).await?;
         return Ok((refusal.status, page).into_response());
     }
     if fields.has("refresh") {
         // The no-JavaScript way to fill the next category level.
         upload.discard().await;
-        return Ok(
-            render_new(&state, &user, &tenant, chrome, &input, FieldErrors::new())
-                .await?
-                .into_response(),
-        );
+        return Ok(render_new(
+            &state,
+            &user,
+            &tenant,
+            chrome,
+            &input,
+            FieldErrors::new(),
+            key,
+        )
+        .await?
+        .into_response());
     }
-    let saved = service::create_with_files(
+    let saved = service::create_idempotent(
         &state.db,
         &state.clock,
         &user,
         input.clone(),
         upload.files(),
+        key.as_deref(),
     )
     .await;
     let had_files = !upload.is_empty();
-    match saved {
-        Ok(_) => upload.keep(),
-        Err(_) => upload.discard().await,
+    match &saved {
+        // A replayed submission stored nothing of this request's.
+        Ok(created) if !created.replayed => upload.keep(),
+        _ => upload.discard().await,
     }
     match saved {
         Ok(created) => Ok(Redirect::to(&format!(
@@ -670,7 +699,7 @@ pub async fn create(
             if had_files {
                 errors.insert(attachments::FIELD, CHOOSE_FILES_AGAIN.to_owned());
             }
-            let page = render_new(&state, &user, &tenant, chrome, &input, errors).await?;
+            let page = render_new(&state, &user, &tenant, chrome, &input, errors, key).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(SaveError::Stale { .. }) => Err(AppError::Conflict("stale create".to_owned())),

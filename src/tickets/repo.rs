@@ -58,6 +58,8 @@ pub struct NewTicketRow<'a> {
     pub assignee_id: Option<UserId>,
     pub group_id: Option<GroupId>,
     pub tags: &'a [String],
+    /// The submission's idempotency key, if the client sent one.
+    pub idempotency_key: Option<&'a str>,
     pub now: OffsetDateTime,
 }
 
@@ -69,8 +71,8 @@ pub async fn insert(
     sqlx::query(
         "insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id, \
            priority_rank, status_id, status_category, category_id, requester_id, assignee_id, \
-           group_id, tags, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+           group_id, tags, idempotency_key, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $16, $16)",
     )
     .bind(tenant)
     .bind(row.id)
@@ -88,9 +90,23 @@ pub async fn insert(
     .bind(row.group_id)
     .bind(row.tags)
     .bind(row.now)
+    .bind(row.idempotency_key)
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// The number of the ticket a submission with idempotency `key` created, if any.
+pub async fn number_for_idempotency_key(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    key: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select number from tickets where tenant_id = $1 and idempotency_key = $2")
+        .bind(tenant)
+        .bind(key)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn find_by_number(

@@ -359,6 +359,77 @@ async fn group_name(tx: &mut TenantTx, id: Option<GroupId>) -> Result<String, sq
 pub struct Created {
     pub number: i64,
     pub display_number: String,
+    /// The submission repeated an earlier one's idempotency key: this is the
+    /// ticket that one created, and nothing new was saved.
+    pub replayed: bool,
+}
+
+/// The longest idempotency key accepted (the column's check says the same).
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 100;
+
+/// A client's idempotency key as given (form field or `Idempotency-Key`
+/// header): `None` when blank; refused unless 1–100 visible ASCII characters.
+pub fn idempotency_key(raw: &str) -> Result<Option<String>, AppError> {
+    let key = raw.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    if key.len() > MAX_IDEMPOTENCY_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::BadRequest(format!(
+            "The idempotency key must be 1 to {MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters."
+        )));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// [`create_with_files`] that creates at most one ticket per `key` in the
+/// actor's tenant: a submission repeating a key returns the ticket the first one
+/// made (`replayed`), whatever it says this time, and stores nothing (the
+/// caller discards `files`). A retry after a lost answer thus never duplicates.
+pub async fn create_idempotent(
+    db: &Db,
+    clock: &Clock,
+    actor: &User,
+    input: TicketInput,
+    files: &[crate::attachments::StoredFile],
+    key: Option<&str>,
+) -> Result<Created, SaveError> {
+    let Some(key) = key else {
+        return create_with_files(db, clock, actor, input, files).await;
+    };
+    let mut tx = db.tenant_tx(actor.tenant_id).await?;
+    if let Some(earlier) = claim_idempotency_key(&mut tx, key).await? {
+        tx.commit().await?;
+        return Ok(earlier);
+    }
+    let created = create_keyed(&mut tx, clock.now(), actor, input, files, Some(key)).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// The ticket an earlier submission with idempotency `key` created (marked
+/// `replayed`), if any. Until the transaction ends, other submissions with the
+/// same key wait here, so the second sees the first's ticket once it commits
+/// (or may create it if that one failed).
+pub async fn claim_idempotency_key(
+    tx: &mut TenantTx,
+    key: &str,
+) -> Result<Option<Created>, sqlx::Error> {
+    let tenant = tx.tenant();
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2, 0))")
+        .bind(tenant)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    let Some(number) = repo::number_for_idempotency_key(tx, tenant, key).await? else {
+        return Ok(None);
+    };
+    let prefix = repo::ticket_prefix(tx, tenant).await?;
+    Ok(Some(Created {
+        number,
+        display_number: super::model::display_number(&prefix, number),
+        replayed: true,
+    }))
 }
 
 pub async fn create(
@@ -394,6 +465,19 @@ pub async fn create_in(
     actor: &User,
     input: TicketInput,
     files: &[crate::attachments::StoredFile],
+) -> Result<Created, SaveError> {
+    create_keyed(tx, now, actor, input, files, None).await
+}
+
+/// [`create_in`], recording the submission's idempotency key on the ticket
+/// (see [`claim_idempotency_key`]).
+pub async fn create_keyed(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    actor: &User,
+    input: TicketInput,
+    files: &[crate::attachments::StoredFile],
+    idempotency_key: Option<&str>,
 ) -> Result<Created, SaveError> {
     let tenant = actor.tenant_id;
     let options = TicketOptions::load(tx, tenant).await?;
@@ -448,6 +532,7 @@ pub async fn create_in(
             assignee_id: assignee,
             group_id: group,
             tags: &tags,
+            idempotency_key,
             now,
         },
     )
@@ -475,6 +560,7 @@ pub async fn create_in(
     Ok(Created {
         number,
         display_number: super::model::display_number(&prefix, number),
+        replayed: false,
     })
 }
 

@@ -296,6 +296,9 @@ pub struct TicketFormView {
     pub preview_href: String,
     /// The file picker (create form only).
     pub upload: Option<UploadField>,
+    /// Create form only: the hidden idempotency key, so submitting twice (a
+    /// retry after no answer, a double click) creates one ticket.
+    pub idempotency_key: String,
 }
 
 impl TicketFormView {

@@ -1,6 +1,6 @@
 //! Turns every error response into a page a person can read, or a JSON error on
 //! API routes: ours (carrying an [`ErrorBody`]) and those of axum and tower-http
-//! (bare statuses with a plain-text body: rejections, 404, 405, 408, 413).
+//! (bare statuses with a plain-text body: rejections, 404, 405, 413, 504).
 //! Responses that already have an HTML or JSON body (a form re-rendered with its
 //! field errors) pass unchanged.
 

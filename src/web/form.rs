@@ -193,6 +193,17 @@ async fn read_multipart(
         match receive(&mut field, &store, tenant, &filename, policy).await {
             Ok(file) => upload.push(file),
             Err(UploadError::Refused(refusal)) => break Some(refusal),
+            // A full disk is the operator's to fix; the person gets their
+            // form back with a 507 and what they wrote, not an error page.
+            Err(UploadError::Storage(error))
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+                ) =>
+            {
+                tracing::error!(%error, "attachment storage is full");
+                break Some(Refusal::no_space());
+            }
             Err(UploadError::Storage(error)) => {
                 upload.discard().await;
                 return Err(AppError::Internal(

@@ -6,7 +6,7 @@
 //! 3. security headers on every response, error pages included;
 //! 4. error pages: any 4xx/5xx without a body of its own gets our HTML page
 //!    (or JSON on API routes), so everything below may answer a bare status;
-//! 5. panics → 500; 6. timeout → 408; 7. compression; 8. body size limit → 413
+//! 5. panics → 500; 6. timeout → 504; 7. compression; 8. body size limit → 413
 //!    (`server.body_limit_bytes`; multipart uploads: their own bound, see
 //!    [`form::limit_body`]);
 //! 9. cross-origin (Fetch Metadata) check; 10. form token (CSRF) check on every
@@ -110,8 +110,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         ))
         .layer(DefaultBodyLimit::disable())
         .layer(CompressionLayer::new())
+        // 504, not 408: the time goes to the server's own work (a stalled
+        // database, say), and clients may repeat a request answered 408.
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::GATEWAY_TIMEOUT,
             timeout,
         ))
         .layer(CatchPanicLayer::new())
