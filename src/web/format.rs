@@ -1,7 +1,8 @@
 //! How times and counts read on pages. Times read in the viewer's timezone:
 //! `web::tenant::load_signed_in_user` runs each signed-in request inside
 //! [`in_timezone`] (the user's choice, else the helpdesk's default), and
-//! [`datetime`] formats in it; anything else (anonymous pages, mail, jobs)
+//! [`datetime`] formats in it; guests' ticket pages use the helpdesk's
+//! default ([`with_timezone`]); anything else (sign-in pages, mail, jobs)
 //! reads UTC.
 
 use std::future::Future;
@@ -16,6 +17,12 @@ tokio::task_local! {
 pub async fn in_timezone<F: Future>(name: &str, work: F) -> F::Output {
     let zone = jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC);
     VIEWER_TZ.scope(zone, work).await
+}
+
+/// [`in_timezone`] for synchronous work (rendering a page's view).
+pub fn with_timezone<R>(name: &str, work: impl FnOnce() -> R) -> R {
+    let zone = jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC);
+    VIEWER_TZ.sync_scope(zone, work)
 }
 
 /// Whether `name` is a timezone dates can be shown in.
