@@ -2,15 +2,18 @@
 
 use super::{repo, service, views::*};
 use crate::{
+    admin::TIMEZONES,
+    auth::model::User,
     email::notify::Preferences,
     error::AppResult,
     state::AppState,
     tenants::Tenant,
     tickets::model::display_number,
-    web::{chrome::Chrome, extract::CurrentUser, form::Fields},
+    web::{chrome::Chrome, extract::CurrentUser, form::Fields, format},
 };
 use axum::{
     extract::{Query, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
 use serde::Deserialize;
@@ -61,20 +64,78 @@ fn toggles(p: Preferences, staff: bool) -> Vec<Toggle> {
     toggles
 }
 
+async fn preferences_page(
+    state: &AppState,
+    user: &User,
+    tenant: &Tenant,
+    chrome: Chrome,
+    chosen: Option<&str>,
+    error: Option<String>,
+) -> AppResult<PreferencesPage> {
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let p = repo::preferences(&mut tx, tenant.id, user.id).await?;
+    let default = repo::default_timezone(&mut tx, tenant.id).await?;
+    tx.commit().await?;
+    let chosen = chosen.unwrap_or_default();
+    let mut names: Vec<&str> = TIMEZONES.to_vec();
+    if !chosen.is_empty() && !names.contains(&chosen) {
+        names.push(chosen);
+    }
+    let mut choices = vec![(
+        String::new(),
+        format!("The helpdesk's default ({default})"),
+        chosen.is_empty(),
+    )];
+    choices.extend(
+        names
+            .into_iter()
+            .map(|name| (name.to_owned(), name.to_owned(), name == chosen)),
+    );
+    Ok(PreferencesPage {
+        chrome,
+        action: format!("{}/account/notifications", tenant.base_path()),
+        toggles: toggles(p, user.role.is_staff()),
+        timezone: TimezoneForm {
+            action: format!("{}/account/timezone", tenant.base_path()),
+            choices,
+            error,
+        },
+    })
+}
+
 pub async fn preferences(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     tenant: Tenant,
     chrome: Chrome,
 ) -> AppResult<PreferencesPage> {
+    let chosen = user.timezone.clone();
+    preferences_page(&state, &user, &tenant, chrome, chosen.as_deref(), None).await
+}
+
+/// Sets the timezone dates are shown in; empty follows the helpdesk's default.
+pub async fn save_timezone(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    chrome: Chrome,
+    fields: Fields,
+) -> AppResult<Response> {
+    let chosen = fields.get("timezone").trim().to_owned();
+    if !chosen.is_empty() && !format::is_timezone(&chosen) {
+        let error = "Choose a timezone from the list.".to_owned();
+        let page = preferences_page(&state, &user, &tenant, chrome, Some(&chosen), Some(error));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page.await?).into_response());
+    }
+    let zone = (!chosen.is_empty()).then_some(chosen.as_str());
     let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let p = repo::preferences(&mut tx, tenant.id, user.id).await?;
+    repo::set_timezone(&mut tx, tenant.id, user.id, zone).await?;
     tx.commit().await?;
-    Ok(PreferencesPage {
-        chrome,
-        action: format!("{}/account/notifications", tenant.base_path()),
-        toggles: toggles(p, user.role.is_staff()),
-    })
+    Ok(Redirect::to(&format!(
+        "{}/account/notifications?notice=saved",
+        tenant.base_path()
+    ))
+    .into_response())
 }
 
 pub async fn save_preferences(

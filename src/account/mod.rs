@@ -24,6 +24,10 @@ pub fn routes() -> Router<AppState> {
             get(handlers::preferences).post(handlers::save_preferences),
         )
         .route(
+            "/{tenant}/account/timezone",
+            axum::routing::post(handlers::save_timezone),
+        )
+        .route(
             "/{tenant}/unsubscribe",
             get(handlers::unsubscribe_page).post(handlers::unsubscribe),
         )

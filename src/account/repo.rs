@@ -86,3 +86,32 @@ pub async fn followed_ticket(
     .fetch_optional(conn)
     .await
 }
+
+/// The helpdesk's default timezone (UTC when its settings row is missing).
+pub async fn default_timezone(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<String, sqlx::Error> {
+    let zone: Option<String> =
+        sqlx::query_scalar("select default_timezone from tenant_settings where tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(conn)
+            .await?;
+    Ok(zone.unwrap_or_else(|| "UTC".to_owned()))
+}
+
+/// Sets the user's own timezone; `None` follows the helpdesk's default.
+pub async fn set_timezone(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: UserId,
+    zone: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set timezone = $3 where tenant_id = $1 and id = $2")
+        .bind(tenant)
+        .bind(user)
+        .bind(zone)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -16,6 +16,15 @@ pub struct PreferencesPage {
     pub chrome: Chrome,
     pub action: String,
     pub toggles: Vec<Toggle>,
+    pub timezone: TimezoneForm,
+}
+
+/// The timezone dates are shown in: the helpdesk's default or one of the user's choosing.
+pub struct TimezoneForm {
+    pub action: String,
+    /// `(value, label, selected)`; the empty value follows the helpdesk's default.
+    pub choices: Vec<(String, String, bool)>,
+    pub error: Option<String>,
 }
 
 /// "Stop following TKT-000013?" behind an unsubscribe link, and the answer.

@@ -33,6 +33,9 @@ pub mod repo;
 pub mod service;
 mod views;
 
+/// The timezone suggestions of the general settings, offered to users too.
+pub use views::TIMEZONES;
+
 use crate::state::AppState;
 use axum::{
     Router,

@@ -41,7 +41,8 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub role: Role,
-    pub timezone: String,
+    /// The user's own timezone (IANA name); `None` follows the helpdesk's default.
+    pub timezone: Option<String>,
     pub active: bool,
 }
 

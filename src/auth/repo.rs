@@ -8,6 +8,23 @@ use time::OffsetDateTime;
 
 const USER_COLUMNS: &str = "tenant_id, id, email, name, role, timezone, active";
 
+/// The timezone `user` reads dates in: their own choice, else the helpdesk's default.
+pub async fn timezone_of(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: &User,
+) -> Result<String, sqlx::Error> {
+    if let Some(zone) = &user.timezone {
+        return Ok(zone.clone());
+    }
+    let zone: Option<String> =
+        sqlx::query_scalar("select default_timezone from tenant_settings where tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(conn)
+            .await?;
+    Ok(zone.unwrap_or_else(|| "UTC".to_owned()))
+}
+
 pub async fn find_user(
     conn: &mut PgConnection,
     tenant: TenantId,

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     attachments::{self, UploadField},
-    auth::model::User,
+    auth::{self, model::User},
     error::{AppError, AppResult},
     markdown,
     replies::{
@@ -422,56 +422,60 @@ async fn render_ticket(
     let following = tickets::repo::is_following(&mut tx, tenant.id, ticket.id, user.id).await?;
     let settings = lifecycle::Settings::load(&mut tx, tenant.id).await?;
     let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
+    let zone = auth::repo::timezone_of(&mut tx, tenant.id, user).await?;
     tx.commit().await?;
 
-    let href = ticket_path(tenant, number);
-    let files_of = |reply: Option<replies::repo::ReplyId>| -> Vec<attachments::AttachmentView> {
-        files
+    // Guests are not signed in: their dates read in the helpdesk's default timezone.
+    Ok(format::with_timezone(&zone, move || {
+        let href = ticket_path(tenant, number);
+        let files_of = |reply: Option<replies::repo::ReplyId>| -> Vec<attachments::AttachmentView> {
+            files
+                .iter()
+                .filter(|file| file.reply_id == reply && !file.internal)
+                .map(|file| attachments::AttachmentView::new(file, &href))
+                .collect()
+        };
+        let replies = replies
             .iter()
-            .filter(|file| file.reply_id == reply && !file.internal)
-            .map(|file| attachments::AttachmentView::new(file, &href))
-            .collect()
-    };
-    let replies = replies
-        .iter()
-        .filter(|reply| !reply.internal && reply.deleted_at.is_none())
-        .map(|reply| GuestReplyView {
-            id: reply.id.to_string(),
-            author_name: reply.author_name.clone(),
-            author_is_staff: reply.author_role.is_staff(),
-            body: markdown::render(&reply.body),
-            created: format::datetime(reply.created_at),
-            created_iso: format::iso(reply.created_at),
-            attachments: files_of(Some(reply.id)),
-        })
-        .collect();
-    Ok(TicketPage {
-        chrome,
-        number: display_number(&tenant.ticket_prefix, number),
-        subject: ticket.subject.clone(),
-        status_name: options
-            .status(ticket.status_id)
-            .map(|s| s.name.clone())
-            .unwrap_or_default(),
-        status_category: ticket.status_category.as_str(),
-        created: format::datetime(ticket.created_at),
-        requester_name: ticket.requester_name.clone(),
-        description: markdown::render(&ticket.description),
-        attachments: files_of(None),
-        resolution_notes: ticket
-            .resolution_notes
-            .as_deref()
-            .filter(|notes| !notes.trim().is_empty())
-            .map(markdown::render),
-        replies,
-        following,
-        follow_action: format!("{href}/follow"),
-        reply_action: format!("{href}/replies"),
-        reply_body: refill.body,
-        reply_error: refill.error,
-        refusal: lifecycle::reply_refusal(user, &ticket, settings, state.clock.now()),
-        upload: UploadField::new(&policy, refill.attachments_error),
-    })
+            .filter(|reply| !reply.internal && reply.deleted_at.is_none())
+            .map(|reply| GuestReplyView {
+                id: reply.id.to_string(),
+                author_name: reply.author_name.clone(),
+                author_is_staff: reply.author_role.is_staff(),
+                body: markdown::render(&reply.body),
+                created: format::datetime(reply.created_at),
+                created_iso: format::iso(reply.created_at),
+                attachments: files_of(Some(reply.id)),
+            })
+            .collect();
+        TicketPage {
+            chrome,
+            number: display_number(&tenant.ticket_prefix, number),
+            subject: ticket.subject.clone(),
+            status_name: options
+                .status(ticket.status_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            status_category: ticket.status_category.as_str(),
+            created: format::datetime(ticket.created_at),
+            requester_name: ticket.requester_name.clone(),
+            description: markdown::render(&ticket.description),
+            attachments: files_of(None),
+            resolution_notes: ticket
+                .resolution_notes
+                .as_deref()
+                .filter(|notes| !notes.trim().is_empty())
+                .map(markdown::render),
+            replies,
+            following,
+            follow_action: format!("{href}/follow"),
+            reply_action: format!("{href}/replies"),
+            reply_body: refill.body,
+            reply_error: refill.error,
+            refusal: lifecycle::reply_refusal(user, &ticket, settings, state.clock.now()),
+            upload: UploadField::new(&policy, refill.attachments_error),
+        }
+    }))
 }
 
 pub async fn ticket(

@@ -76,7 +76,7 @@ mod tests {
             email: "x@example.test".into(),
             name: "X".into(),
             role,
-            timezone: "UTC".into(),
+            timezone: None,
             active: true,
         }
     }

@@ -236,6 +236,8 @@ pub(crate) async fn list_page(
         &my_views,
         &shared_views,
     );
+    // "No tickets yet" only when the viewer has none at all (in any status).
+    let none_at_all = counts.iter().all(|(_, n)| *n == 0);
     let badges = options
         .statuses
         .iter()
@@ -306,6 +308,13 @@ pub(crate) async fn list_page(
         badges,
         q: raw.q.clone(),
         filters_open: !query.is_unfiltered() && query.words.is_none() || raw.sort.len() > 1,
+        empty_text: if !query.is_unfiltered() {
+            "No tickets match."
+        } else if none_at_all {
+            "No tickets yet."
+        } else {
+            "No open tickets."
+        },
         status_choices: choices(
             options
                 .statuses

@@ -207,6 +207,8 @@ pub struct ListPage {
     pub badges: Vec<StatusBadge>,
     pub q: String,
     pub filters_open: bool,
+    /// What an empty list says: "No tickets match.", "No tickets yet." or "No open tickets."
+    pub empty_text: &'static str,
     pub status_choices: Vec<Choice>,
     pub priority_choices: Vec<Choice>,
     pub type_choices: Vec<Choice>,

@@ -16,6 +16,8 @@ pub struct Chrome {
     pub nav: Vec<NavItem>,
     pub notice: Option<Notice>,
     pub demo: bool,
+    /// Staff get the keyboard shortcuts (`static/shortcuts.js` and its help dialog).
+    pub shortcuts: bool,
 }
 
 pub struct ChromeUser {
@@ -136,6 +138,7 @@ impl Chrome {
             nav: Vec::new(),
             notice: None,
             demo: tenant.is_some_and(|t| t.is_demo),
+            shortcuts: false,
         }
     }
 }
@@ -160,6 +163,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
             let base = tenant.base_path();
             chrome.logout_href = format!("{base}/logout");
             chrome.nav = nav_for(user.role, &base, parts.uri.path());
+            chrome.shortcuts = user.role.is_staff();
             chrome.user = Some(ChromeUser {
                 name: user.name.clone(),
                 role_label: user.role.label(),

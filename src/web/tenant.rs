@@ -5,6 +5,7 @@ use crate::{
     error::AppError,
     state::AppState,
     tenants::{self, Tenant},
+    web::format,
 };
 use axum::{
     extract::{RawPathParams, Request, State},
@@ -41,7 +42,8 @@ pub async fn resolve_tenant(
 }
 
 /// Loads the user this session is signed in as for the request's tenant, if the
-/// user still exists and is active. Anonymous requests cost no query.
+/// user still exists and is active, and runs the request in their timezone
+/// (`web::format`). Anonymous requests cost no query.
 pub async fn load_signed_in_user(
     State(state): State<AppState>,
     session: Session,
@@ -55,10 +57,18 @@ pub async fn load_signed_in_user(
         .ok_or(AppError::NotFound)?;
     if let Some(user_id) = auth::session::user_for(&session, tenant.id).await? {
         let mut tx = state.db.tenant_tx(tenant.id).await?;
-        let user = auth::repo::find_user(&mut tx, tenant.id, user_id).await?;
+        let user = auth::repo::find_user(&mut tx, tenant.id, user_id)
+            .await?
+            .filter(|user| user.active);
+        let zone = match &user {
+            Some(user) => Some(auth::repo::timezone_of(&mut tx, tenant.id, user).await?),
+            None => None,
+        };
         tx.commit().await?;
-        if let Some(user) = user.filter(|user| user.active) {
+        if let (Some(user), Some(zone)) = (user, zone) {
             request.extensions_mut().insert(SignedIn(user));
+            // Dates on the pages this request renders read in the user's timezone.
+            return Ok(format::in_timezone(&zone, next.run(request)).await);
         }
     }
     Ok(next.run(request).await)

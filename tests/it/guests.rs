@@ -718,3 +718,21 @@ async fn guessing_tokens_opens_nothing_and_soon_gets_429() {
     desk.app.clock.advance(Duration::minutes(61));
     assert_eq!(desk.open_link(&token).await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn a_guest_reads_dates_in_the_helpdesks_timezone() {
+    let mut desk = desk().await;
+    set_guest_settings(&desk.app, "default_timezone = 'Asia/Kolkata'").await;
+    desk.submit(GUEST, "What time is it", &[]).await;
+    let number = desk.number_of("What time is it").await;
+    let token = desk.tokens_sent_to(GUEST).await.remove(0);
+    desk.open_link(&token)
+        .await
+        .assert_redirect_to(&format!("/acme/access/tickets/{number}"));
+    // Filed at the test clock's 2026-03-02 09:00 UTC: 14:30 in Kolkata.
+    let page = desk
+        .app
+        .get(&format!("/acme/access/tickets/{number}"))
+        .await;
+    assert!(page.body.contains("3/2/2026, 14:30"), "{}", page.body);
+}

@@ -42,3 +42,4 @@ mod seed;
 mod tenancy;
 mod ticket_list;
 mod tickets;
+mod timezone;

@@ -717,7 +717,7 @@ async fn customers_edit_only_the_text_of_their_own_open_tickets() {
     let page = app.get("/acme/tickets/1").await;
     assert!(
         page.body
-            .contains("<h1 id=\"ticket-heading\">Typo in my subject</h1>")
+            .contains("<h1 id=\"ticket-heading\" dir=\"auto\">Typo in my subject</h1>")
     );
     assert!(page.body.contains("Now with a description."));
     assert!(page.body.contains("Priority: Medium"));
