@@ -14,15 +14,35 @@ pub async fn timezone_of(
     tenant: TenantId,
     user: &User,
 ) -> Result<String, sqlx::Error> {
-    if let Some(zone) = &user.timezone {
-        return Ok(zone.clone());
+    match &user.timezone {
+        Some(zone) => Ok(zone.clone()),
+        None => crate::account::repo::default_timezone(conn, tenant).await,
     }
-    let zone: Option<String> =
-        sqlx::query_scalar("select default_timezone from tenant_settings where tenant_id = $1")
-            .bind(tenant)
-            .fetch_optional(conn)
-            .await?;
-    Ok(zone.unwrap_or_else(|| "UTC".to_owned()))
+}
+
+/// The signed-in user of a request and the timezone they read dates in, in
+/// one round trip (every signed-in request asks).
+pub async fn find_user_and_timezone(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+) -> Result<Option<(User, String)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: User,
+        zone: String,
+    }
+    let row = sqlx::query_as::<_, Row>(&format!(
+        "select {USER_COLUMNS}, coalesce(timezone, \
+                (select default_timezone from tenant_settings where tenant_id = $1), 'UTC') as zone \
+           from users where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.user, row.zone)))
 }
 
 pub async fn find_user(

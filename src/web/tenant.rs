@@ -57,15 +57,9 @@ pub async fn load_signed_in_user(
         .ok_or(AppError::NotFound)?;
     if let Some(user_id) = auth::session::user_for(&session, tenant.id).await? {
         let mut tx = state.db.tenant_tx(tenant.id).await?;
-        let user = auth::repo::find_user(&mut tx, tenant.id, user_id)
-            .await?
-            .filter(|user| user.active);
-        let zone = match &user {
-            Some(user) => Some(auth::repo::timezone_of(&mut tx, tenant.id, user).await?),
-            None => None,
-        };
+        let found = auth::repo::find_user_and_timezone(&mut tx, tenant.id, user_id).await?;
         tx.commit().await?;
-        if let (Some(user), Some(zone)) = (user, zone) {
+        if let Some((user, zone)) = found.filter(|(user, _)| user.active) {
             request.extensions_mut().insert(SignedIn(user));
             // Dates on the pages this request renders read in the user's timezone.
             return Ok(format::in_timezone(&zone, next.run(request)).await);

@@ -4,16 +4,12 @@
 //! no token reaches the request log.
 
 use crate::{
-    helpers::{PASSWORD, TestApp, TestResponse},
+    helpers::{CapturedLogs, PASSWORD, TestApp, TestResponse},
     tickets::{reply_direct, unescape},
 };
 use axum::http::StatusCode;
 use figment::providers::Serialized;
-use std::{
-    io::Write,
-    path::PathBuf,
-    sync::{Arc, Mutex},
-};
+use std::path::PathBuf;
 use tessera::config::Config;
 use time::Duration;
 
@@ -398,36 +394,18 @@ async fn staff_revoke_a_tickets_links_and_they_stop_working() {
 
 #[tokio::test]
 async fn the_request_log_never_contains_an_access_token() {
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     let mut desk = desk().await;
     desk.submit(GUEST, "Log me", &[]).await;
     let token = desk.tokens_sent_to(GUEST).await.remove(0);
-    let captured = Captured::default();
-    let writer = captured.clone();
-    // The most verbose filter an operator can set, as the server applies it.
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tessera::telemetry::filter("trace"))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let captured = CapturedLogs::default();
+    let subscriber = captured.subscriber();
     {
         let _guard = tracing::subscriber::set_default(subscriber);
         desk.open_link(&token).await;
         desk.app.get("/acme/access/tickets/1").await;
         desk.open_link(&format!("{token}x")).await;
     }
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(
         log.contains("/acme/access/…"),
         "the request is logged: {log}"

@@ -4,7 +4,7 @@
 //! unknown email addresses get the same answer in about the same time on
 //! sign-in, password reset and "lost your link".
 
-use crate::helpers::{PASSWORD, TestApp, TestResponse};
+use crate::helpers::{CapturedLogs, PASSWORD, TestApp, TestResponse};
 use axum::{
     body::Body,
     extract::ConnectInfo,
@@ -13,7 +13,7 @@ use axum::{
 use figment::providers::Serialized;
 use std::{
     net::{IpAddr, Ipv4Addr, SocketAddr},
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::{Duration as StdDuration, Instant},
 };
 use tessera::{
@@ -344,20 +344,6 @@ async fn guessed_guest_tokens_open_nothing_and_are_soon_refused() {
     assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
 }
 
-/// Log lines, collected from a subscriber.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_token_reaches_the_log_or_a_referer() {
     // Mail goes to .eml files in a directory of this test's own.
@@ -368,14 +354,8 @@ async fn no_token_reaches_the_log_or_a_referer() {
     .await;
     let acme = app.create_tenant("acme").await;
     enable_guests(&app).await;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    // The most verbose filter, as the server applies it.
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tessera::telemetry::filter("trace"))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
+    let captured = CapturedLogs::default();
+    let subscriber = captured.subscriber();
     let mut tokens = Vec::new();
     {
         let _guard = tracing::subscriber::set_default(subscriber);
@@ -423,7 +403,7 @@ async fn no_token_reaches_the_log_or_a_referer() {
         crate::email::deliver(&app).await;
     }
     let _ = std::fs::remove_dir_all(&dir);
-    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let log = captured.text();
     assert!(log.contains("/acme/access/…"), "requests are logged: {log}");
     assert!(log.contains("/acme/password/reset"), "{log}");
     for token in &tokens {
