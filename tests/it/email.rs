@@ -828,7 +828,13 @@ async fn the_admin_outbox_lists_failed_mail_and_a_retry_requeues_and_delivers_it
     );
 
     let sink = Sink::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap());
-    assert_eq!(deliver(&app).await.sent, 1);
+    let report = deliver(&app).await;
+    assert_eq!(
+        report.sent,
+        1,
+        "{report:?}; outbox: {:?}",
+        outbox_rows(&app).await
+    );
     assert_eq!(sink.mails().len(), 1);
     let page = app.get("/acme/admin/outbox").await;
     assert!(page.body.contains("<td>Sent</td>"), "{}", page.body);
