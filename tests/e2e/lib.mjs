@@ -133,6 +133,17 @@ export async function signIn(page, tenant, email, password) {
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
+/**
+ * A new page (options as for `newPage`) signed in to the demo tenant as
+ * `email`, on its home page.
+ */
+export async function signedInPage(browser, email, { password = DEMO.password, ...options } = {}) {
+  const page = await newPage(browser, { width: 1280, ...options });
+  await signIn(page, DEMO.tenant, email, password);
+  await page.waitForURL(`**/${DEMO.tenant}/`);
+  return page;
+}
+
 /** The widths and colour schemes every looked-at page is saved and checked in. */
 export const VIEWS = [
   { width: 1280, colorScheme: 'light', axe: true },

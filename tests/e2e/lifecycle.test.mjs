@@ -3,7 +3,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO, assertNoProblems, closePage, launch, newPage, screenshot, signIn, BASE_URL } from './lib.mjs';
+import { assertNoProblems, closePage, launch, screenshot, BASE_URL, signedInPage } from './lib.mjs';
 
 let browser;
 before(async () => {
@@ -13,12 +13,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function signedIn(email) {
-  const page = await newPage(browser, { width: 1280 });
-  await signIn(page, DEMO.tenant, email, DEMO.password);
-  await page.waitForURL('**/demo/');
-  return page;
-}
+const signedIn = (email) => signedInPage(browser, email);
 
 test('a ticket is resolved with notes and reopened by the customer replying', async () => {
   const customer = await signedIn('customer@demo.test');

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { BASE_URL, DEMO, SCREENSHOT_DIR, closePage, launch, newPage, signIn } from './lib.mjs';
+import { BASE_URL, SCREENSHOT_DIR, closePage, launch, signedInPage } from './lib.mjs';
 
 let browser;
 before(async () => {
@@ -15,12 +15,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function signedIn(email) {
-  const page = await newPage(browser, { width: 390, javaScriptEnabled: false });
-  await signIn(page, DEMO.tenant, email, DEMO.password);
-  await page.waitForURL('**/demo/');
-  return page;
-}
+const signedIn = (email) => signedInPage(browser, email, { width: 390, javaScriptEnabled: false });
 
 const shot = (page, name) =>
   page.screenshot({ path: path.join(SCREENSHOT_DIR, `nojs-${name}-390-light.png`), fullPage: true });

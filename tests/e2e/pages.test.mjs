@@ -8,19 +8,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  BASE_URL,
-  DEMO,
-  assertNoProblems,
-  closePage,
-  expectConsoleError,
-  largestContentfulPaint,
-  launch,
-  newPage,
-  report,
-  screenshot,
-  signIn,
-} from './lib.mjs';
+import { BASE_URL, DEMO, assertNoProblems, closePage, expectConsoleError, largestContentfulPaint, launch, newPage, report, screenshot, signedInPage } from './lib.mjs';
 
 const LONG_SUBJECT = (
   'Exported quarterly invoices for the Nordic subsidiaries arrive with the wrong currency symbol, ' +
@@ -41,12 +29,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function signedIn(email, password = DEMO.password) {
-  const page = await newPage(browser, { width: 1280 });
-  await signIn(page, DEMO.tenant, email, password);
-  await page.waitForURL('**/demo/');
-  return page;
-}
+const signedIn = (email, password = DEMO.password) => signedInPage(browser, email, { password });
 
 const sideways = [];
 

@@ -5,7 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE_URL, DEMO, assertNoProblems, closePage, launch, newPage, screenshot, signIn } from './lib.mjs';
+import { BASE_URL, assertNoProblems, closePage, launch, screenshot, signedInPage } from './lib.mjs';
 
 let browser;
 before(async () => {
@@ -15,12 +15,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function signedIn(email) {
-  const page = await newPage(browser, { width: 1280 });
-  await signIn(page, DEMO.tenant, email, DEMO.password);
-  await page.waitForURL('**/demo/');
-  return page;
-}
+const signedIn = (email) => signedInPage(browser, email);
 
 const active = (page) =>
   page.evaluate(() => {
