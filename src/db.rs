@@ -6,6 +6,10 @@
 //! connection carries nothing into its next use. Work that must see across tenants
 //! (resolving a tenant from its slug, creating one, the session store) uses the pool
 //! directly and is kept to those few places.
+//!
+//! A signed-in page view is one transaction: the middleware that loads the user
+//! hands its open transaction to the handler ([`with_request_tx`]), so the page
+//! pays for one BEGIN and COMMIT, not two.
 
 use crate::MIGRATOR;
 use secrecy::{ExposeSecret, SecretString};
@@ -14,6 +18,8 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use std::{
+    cell::RefCell,
+    future::Future,
     ops::{Deref, DerefMut},
     str::FromStr,
     time::Duration,
@@ -102,8 +108,12 @@ impl Db {
         MIGRATOR.run(&self.pool).await
     }
 
-    /// Begins a transaction that can only see `tenant`'s rows.
+    /// Begins a transaction that can only see `tenant`'s rows: the request's
+    /// own if [`with_request_tx`] left one for `tenant` that nobody took yet.
     pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, sqlx::Error> {
+        if let Some(tx) = take_request_tx(tenant) {
+            return Ok(tx);
+        }
         TenantTx::enter(self.pool.begin().await?, tenant).await
     }
 
@@ -139,6 +149,13 @@ impl TenantTx {
         Ok(Self { tx, tenant })
     }
 
+    /// A transaction whose own statements already did what [`enter`](Self::enter)
+    /// does, for `tenant`: `tenants::repo::enter_by_slug` does it in the same
+    /// statement that reads the tenant, saving a round trip per request.
+    pub(crate) fn entered(tx: Transaction<'static, Postgres>, tenant: TenantId) -> Self {
+        Self { tx, tenant }
+    }
+
     pub fn tenant(&self) -> TenantId {
         self.tenant
     }
@@ -146,6 +163,32 @@ impl TenantTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+}
+
+tokio::task_local! {
+    static REQUEST_TX: RefCell<Option<TenantTx>>;
+}
+
+/// Runs `work` (a read-only request's handler) so that the first
+/// [`Db::tenant_tx`] it asks for is `tx`, already open (the transaction its user
+/// was loaded in). Untaken, `tx` ends with `work` and rolls back, returning its
+/// connection. Only for requests that do not write or hold a second connection
+/// meanwhile: the held connection would otherwise wait on the pool beside it.
+pub async fn with_request_tx<F: Future>(tx: TenantTx, work: F) -> F::Output {
+    REQUEST_TX.scope(RefCell::new(Some(tx)), work).await
+}
+
+fn take_request_tx(tenant: TenantId) -> Option<TenantTx> {
+    REQUEST_TX
+        .try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match slot.as_ref() {
+                Some(tx) if tx.tenant == tenant => slot.take(),
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten()
 }
 
 impl Deref for TenantTx {

@@ -34,7 +34,7 @@ impl Role {
 }
 
 /// A signed-in (or signable-in) user of one tenant.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, Deserialize)]
 pub struct User {
     pub tenant_id: TenantId,
     pub id: UserId,

@@ -23,6 +23,12 @@ pub async fn user_for(
     Ok(logins(session).await?.0.get(&tenant).copied())
 }
 
+/// Whether this session is signed in to any tenant (costs no query without a
+/// session cookie).
+pub async fn signed_in_anywhere(session: &Session) -> Result<bool, tower_sessions::session::Error> {
+    Ok(!logins(session).await?.0.is_empty())
+}
+
 /// Records a sign-in, under a fresh session id.
 pub async fn sign_in(
     session: &Session,

@@ -4,12 +4,14 @@
 use super::{
     access::{self, EditScope},
     assignment::{self, Assignment},
+    detail_context::DetailContext,
     events::{self, Event},
     lifecycle,
     list::{self, ListQuery, RawListQuery},
     load_visible,
-    model::{CategoryId, StatusCategory, Ticket, display_number, parse_number},
+    model::{CategoryId, StatusCategory, StatusId, Ticket, display_number, parse_number},
     options::TicketOptions,
+    queue_handlers::Surroundings,
     repo, saved_views,
     service::{self, FieldErrors, SaveError, TicketInput},
     views::*,
@@ -90,17 +92,23 @@ fn showing_line(count: i64, capped: bool, include_closed: bool) -> String {
     }
 }
 
-/// How many tickets the query matches: exact from counters when the list is
-/// unfiltered staff list, else counted up to the cap.
+/// How many tickets the query matches: exact from the status counters when
+/// the list is the unfiltered staff list (`counters`, if the page has read
+/// them already), else counted up to the cap. Call after the page's
+/// `list::fetch_page`, in the same transaction.
 async fn count(
     tx: &mut TenantTx,
     user: &User,
     query: &ListQuery,
     options: &TicketOptions,
+    counters: Option<&[(StatusId, i64)]>,
 ) -> Result<(i64, bool), sqlx::Error> {
     let tenant = user.tenant_id;
     if user.role.is_staff() && query.is_unfiltered() {
-        let counts = repo::status_counts(tx, tenant).await?;
+        let counts = match counters {
+            Some(counts) => counts.to_vec(),
+            None => repo::status_counts(tx, tenant).await?,
+        };
         let total = counts
             .iter()
             .filter(|(status, _)| {
@@ -127,10 +135,11 @@ async fn side_list(
     prefix: &str,
     options: &TicketOptions,
     current: Option<i64>,
+    counters: Option<&[(StatusId, i64)]>,
 ) -> Result<SideList, sqlx::Error> {
     let query = ListQuery::default();
     let page = list::fetch_page(tx, user.tenant_id, user, &query, options).await?;
-    let (n, capped) = count(tx, user, &query, options).await?;
+    let (n, capped) = count(tx, user, &query, options, counters).await?;
     let base = tenant.base_path();
     Ok(SideList {
         rows: page
@@ -195,6 +204,7 @@ pub(crate) async fn list_page(
                 .map_or(UserId(uuid::Uuid::nil()), |(u, _)| u.id),
         );
     }
+    let around = Surroundings::load(&mut tx, &user).await?;
     let page = list::fetch_page(&mut tx, tenant.id, &user, &query, &options).await?;
     let (n, capped) = if query.words.is_some() {
         // Counting a search's matches means testing every ticket that might
@@ -203,24 +213,15 @@ pub(crate) async fn list_page(
         let shown = i64::try_from(page.rows.len()).unwrap_or(i64::MAX);
         (shown, page.next.is_some())
     } else {
-        count(&mut tx, &user, &query, &options).await?
+        count(&mut tx, &user, &query, &options, Some(&around.counts)).await?
     };
-    let counts = if user.role.is_staff() {
-        repo::status_counts(&mut tx, tenant.id).await?
-    } else {
-        repo::status_counts_for_requester(&mut tx, tenant.id, user.id).await?
-    };
-    let agents = if user.role.is_staff() {
-        staff_members(&mut tx, &user).await?
-    } else {
-        Vec::new()
-    };
-    let (my_views, shared_views) = saved_views::visible(&mut tx, tenant.id, &user).await?;
-    let availability = if user.role.is_staff() {
-        Some(assignment::availability(&mut tx, &user).await?)
-    } else {
-        None
-    };
+    let Surroundings {
+        counts,
+        staff: agents,
+        my_views,
+        shared_views,
+        availability,
+    } = around;
     tx.commit().await?;
 
     let raw_query = raw_query.as_deref();
@@ -401,18 +402,25 @@ async fn group_choices(
     user: &User,
     selected: &str,
 ) -> Result<Vec<Choice>, sqlx::Error> {
-    let groups: Vec<(uuid::Uuid, String)> =
-        sqlx::query_as("select id, name from groups where tenant_id = $1 order by name")
-            .bind(user.tenant_id)
-            .fetch_all(&mut **tx)
-            .await?;
+    Ok(group_choice_list(groups(tx, user).await?, selected))
+}
+
+/// The tenant's groups by name.
+async fn groups(tx: &mut TenantTx, user: &User) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("select id, name from groups where tenant_id = $1 order by name")
+        .bind(user.tenant_id)
+        .fetch_all(&mut **tx)
+        .await
+}
+
+fn group_choice_list(groups: Vec<(uuid::Uuid, String)>, selected: &str) -> Vec<Choice> {
     let mut choices = vec![Choice::new("", "No group", selected.is_empty())];
     choices.extend(groups.into_iter().map(|(id, name)| {
         let id = id.to_string();
         let chosen = id == selected;
         Choice::new(id, name, chosen)
     }));
-    Ok(choices)
+    choices
 }
 
 fn input_from(fields: &Fields) -> TicketInput {
@@ -606,7 +614,7 @@ async fn render_new(
         form.errors.get(attachments::FIELD).cloned(),
     ));
     form.idempotency_key = key.unwrap_or_else(auth::tokens::random_token);
-    let side = side_list(&mut tx, user, tenant, &prefix, &options, None).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, &options, None, None).await?;
     tx.commit().await?;
     Ok(NewPage {
         chrome,
@@ -848,22 +856,39 @@ pub(crate) async fn detail_page(
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
     let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
-    let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
-    let following = repo::is_following(&mut tx, tenant.id, ticket.id, user.id).await?;
-    let followers = repo::followers(&mut tx, tenant.id, ticket.id).await?;
-    let settings = lifecycle::Settings::load(&mut tx, tenant.id).await?;
-    let side = side_list(&mut tx, user, tenant, &prefix, &options, Some(number)).await?;
-    let guest_links = if staff {
-        crate::guests::service::live_links(&mut tx, ticket.id).await?
-    } else {
-        0
-    };
-    let assignment = if staff {
-        Some(assignment_panel(&mut tx, user, tenant, &ticket, &chrome.csrf_token, None).await?)
-    } else {
-        None
-    };
+    let context = DetailContext::load(&mut tx, user, ticket.id).await?;
+    let side = side_list(
+        &mut tx,
+        user,
+        tenant,
+        &prefix,
+        &options,
+        Some(number),
+        Some(&context.counters),
+    )
+    .await?;
     tx.commit().await?;
+    let DetailContext {
+        attachments: attachment_settings,
+        lifecycle: settings,
+        following,
+        followers,
+        guest_links,
+        staff: staff_members,
+        groups,
+        counters: _,
+    } = context;
+    let policy = attachments::policy::Policy::new(&state.config, &attachment_settings);
+    let assignment = staff.then(|| {
+        assignment_panel(
+            tenant,
+            &ticket,
+            &chrome.csrf_token,
+            None,
+            staff_members,
+            groups,
+        )
+    });
 
     let display = display_number(&prefix, number);
     if notice == "created" {
@@ -977,33 +1002,34 @@ pub(crate) async fn detail_page(
     })
 }
 
-/// The assignment form of `ticket` with its current values.
-async fn assignment_panel(
-    tx: &mut TenantTx,
-    user: &User,
+/// The assignment form of `ticket` with its current values, choosing among
+/// `staff` and `groups`.
+fn assignment_panel(
     tenant: &Tenant,
     ticket: &Ticket,
     csrf_token: &str,
     error: Option<String>,
-) -> Result<AssignmentPanel, sqlx::Error> {
+    staff: Vec<User>,
+    groups: Vec<(uuid::Uuid, String)>,
+) -> AssignmentPanel {
     let assignee = ticket
         .assignee_id
         .map(|id| id.to_string())
         .unwrap_or_default();
     let group = ticket.group_id.map(|id| id.to_string()).unwrap_or_default();
     let mut assignee_choices = vec![Choice::new("", "Unassigned", assignee.is_empty())];
-    assignee_choices.extend(staff_members(tx, user).await?.into_iter().map(|u| {
+    assignee_choices.extend(staff.into_iter().map(|u| {
         let id = u.id.to_string();
         let chosen = id == assignee;
         Choice::new(id, u.name, chosen)
     }));
-    let group_choices = group_choices(tx, user, &group).await?;
+    let group_choices = group_choice_list(groups, &group);
     let group_name = group_choices
         .iter()
         .find(|c| c.selected && !c.value.is_empty())
         .map(|c| c.label.clone())
         .unwrap_or_default();
-    Ok(AssignmentPanel {
+    AssignmentPanel {
         action: format!("{}/tickets/{}/assign", tenant.base_path(), ticket.number),
         csrf_token: csrf_token.to_owned(),
         assignee_name: ticket.assignee_name.clone().unwrap_or_default(),
@@ -1012,7 +1038,7 @@ async fn assignment_panel(
         group_choices,
         unassigned: ticket.assignee_id.is_none(),
         error,
-    })
+    }
 }
 
 /// The assignment form and "Assign to me" (staff). An htmx request gets the
@@ -1054,9 +1080,10 @@ pub async fn assign(
     if headers.contains_key("hx-request") {
         let mut tx = state.db.tenant_tx(tenant.id).await?;
         let ticket = load_visible(&mut tx, &user, number).await?;
-        let panel =
-            assignment_panel(&mut tx, &user, &tenant, &ticket, &chrome.csrf_token, error).await?;
+        let staff = staff_members(&mut tx, &user).await?;
+        let groups = groups(&mut tx, &user).await?;
         tx.commit().await?;
+        let panel = assignment_panel(&tenant, &ticket, &chrome.csrf_token, error, staff, groups);
         // 200 even with an error: htmx swaps only successful answers, and the
         // panel carries the error next to the field.
         return Ok(AssignmentPartial { panel }.into_response());
@@ -1133,7 +1160,7 @@ async fn render_edit(
         errors,
     )
     .await?;
-    let side = side_list(&mut tx, user, tenant, &prefix, &options, Some(number)).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, &options, Some(number), None).await?;
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(EditPage {
@@ -1249,7 +1276,16 @@ pub async fn activity(
     let prefix = tenant.ticket_prefix.clone();
     let events = events::list(&mut tx, tenant.id, ticket.id, user.role.is_staff()).await?;
     let options = TicketOptions::load(&mut tx, tenant.id).await?;
-    let side = side_list(&mut tx, &user, &tenant, &prefix, &options, Some(number)).await?;
+    let side = side_list(
+        &mut tx,
+        &user,
+        &tenant,
+        &prefix,
+        &options,
+        Some(number),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(ActivityPage {

@@ -32,6 +32,16 @@ pub struct Settings {
     pub customers_can_reopen: bool,
 }
 
+/// A tenant without a settings row yet: the columns' defaults.
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            reopen_window_days: 7,
+            customers_can_reopen: true,
+        }
+    }
+}
+
 impl Settings {
     pub async fn load(conn: &mut PgConnection, tenant: TenantId) -> Result<Self, sqlx::Error> {
         Ok(sqlx::query_as::<_, Settings>(
@@ -41,10 +51,7 @@ impl Settings {
         .bind(tenant)
         .fetch_optional(conn)
         .await?
-        .unwrap_or(Settings {
-            reopen_window_days: 7,
-            customers_can_reopen: true,
-        }))
+        .unwrap_or_default())
     }
 
     fn window(&self) -> Duration {

@@ -285,6 +285,9 @@ pub struct ListQuery {
     pub quick: Option<Quick>,
     /// The lowest priority rank [`Quick::Urgent`] includes.
     pub urgent_rank: i32,
+    /// A search's matching tickets, when [`fetch_page`] found few enough to
+    /// list them by id (it sets this in place of `words`).
+    matches: Option<Vec<TicketId>>,
 }
 
 fn parse_id(raw: &str) -> Option<uuid::Uuid> {
@@ -329,6 +332,7 @@ impl ListQuery {
             scope: None,
             quick: Quick::parse(raw.quick.trim()).filter(|_| staff),
             urgent_rank: ranks.get(1).or(ranks.first()).copied().unwrap_or(i32::MIN),
+            matches: None,
             words: (!words.is_empty()).then(|| words.chars().take(200).collect()),
             status,
             priority: parse_id(&raw.priority)
@@ -374,6 +378,7 @@ impl ListQuery {
         self.scope.is_none()
             && self.quick.is_none()
             && self.words.is_none()
+            && self.matches.is_none()
             && self.status.is_none()
             && self.priority.is_none()
             && self.ticket_type.is_none()
@@ -525,6 +530,9 @@ fn push_filters<'a>(
     if let Some(to) = query.updated_to {
         sql.push(" and t.updated_at < ").push_bind(end(to));
     }
+    if let Some(matches) = &query.matches {
+        sql.push(" and t.id = any(").push_bind(matches).push(")");
+    }
     if let Some(words) = &query.words {
         sql.push(
             " and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id \
@@ -561,16 +569,6 @@ enum Plan {
     ForTheseValues,
 }
 
-impl Plan {
-    fn for_query(query: &ListQuery) -> Self {
-        if query.words.is_some() {
-            Plan::ForTheseValues
-        } else {
-            Plan::Reusable
-        }
-    }
-}
-
 /// One page of the list.
 pub async fn fetch_page(
     conn: &mut PgConnection,
@@ -579,33 +577,12 @@ pub async fn fetch_page(
     query: &ListQuery,
     options: &TicketOptions,
 ) -> Result<Page, sqlx::Error> {
-    let mut rows = if query.words.is_some() {
-        // Search in two steps: find the page's tickets with a small query
-        // planned for these words, then load them with the list's join under
-        // its reusable plan (planning the join per search cost more than
-        // running it).
-        set_plan_mode(conn, Plan::ForTheseValues).await?;
-        let mut sql = QueryBuilder::<Postgres>::new("select t.id from tickets t");
-        push_page(&mut sql, tenant, viewer, query, options);
-        let ids: Vec<TicketId> = sql.build_query_scalar().fetch_all(&mut *conn).await?;
-        set_plan_mode(conn, Plan::Reusable).await?;
-        let mut sql = QueryBuilder::<Postgres>::new(LIST_SELECT);
-        sql.push(" where t.tenant_id = ")
-            .push_bind(tenant)
-            .push(" and t.id = any(")
-            .push_bind(ids)
-            .push(")")
-            .push(order_by(query.sort));
-        sql.build_query_as::<ListRow>()
-            .fetch_all(&mut *conn)
-            .await?
-    } else {
-        set_plan_mode(conn, Plan::Reusable).await?;
-        let mut sql = QueryBuilder::<Postgres>::new(LIST_SELECT);
-        push_page(&mut sql, tenant, viewer, query, options);
-        sql.build_query_as::<ListRow>()
-            .fetch_all(&mut *conn)
-            .await?
+    let mut rows = match &query.words {
+        Some(words) => search_page(conn, tenant, viewer, query, words, options).await?,
+        None => {
+            set_plan_mode(conn, Plan::Reusable).await?;
+            list_rows(conn, tenant, viewer, query, options).await?
+        }
     };
     let next = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
@@ -614,6 +591,73 @@ pub async fn fetch_page(
         None
     };
     Ok(Page { rows, next })
+}
+
+/// The page's rows under the transaction's plan mode.
+async fn list_rows(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    viewer: &User,
+    query: &ListQuery,
+    options: &TicketOptions,
+) -> Result<Vec<ListRow>, sqlx::Error> {
+    let mut sql = QueryBuilder::<Postgres>::new(LIST_SELECT);
+    push_page(&mut sql, tenant, viewer, query, options);
+    sql.build_query_as::<ListRow>().fetch_all(conn).await
+}
+
+/// How many of a search's matches are listed by id. More (common words at a
+/// big tenant) and walking the list newest first finds a page sooner.
+const SEARCH_CANDIDATES: usize = 5000;
+
+/// A search's page. First the tenant's matches from the search index alone
+/// (`ticket_search_doc_idx`: no ticket or document is read): when there are
+/// at most [`SEARCH_CANDIDATES`], the page is the list's query among those ids
+/// under its reusable plan. Otherwise the words are common, and the list is
+/// walked newest first testing each ticket's document, in two steps: the
+/// page's ids by a small query planned for these words, then their rows by the
+/// list's join under its reusable plan (planning the join per search cost
+/// more than running it). The transaction's plan mode ends reusable.
+async fn search_page(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    viewer: &User,
+    query: &ListQuery,
+    words: &str,
+    options: &TicketOptions,
+) -> Result<Vec<ListRow>, sqlx::Error> {
+    set_plan_mode(conn, Plan::ForTheseValues).await?;
+    let matches: Vec<TicketId> = sqlx::query_scalar(
+        "select ticket_id from ticket_search \
+          where tenant_id = $1 and doc @@ websearch_to_tsquery('english', unaccent($2)) \
+          limit $3",
+    )
+    .bind(tenant)
+    .bind(words)
+    .bind(i64::try_from(SEARCH_CANDIDATES + 1).unwrap_or(i64::MAX))
+    .fetch_all(&mut *conn)
+    .await?;
+    if matches.len() <= SEARCH_CANDIDATES {
+        set_plan_mode(conn, Plan::Reusable).await?;
+        let among = ListQuery {
+            words: None,
+            matches: Some(matches),
+            ..query.clone()
+        };
+        return list_rows(conn, tenant, viewer, &among, options).await;
+    }
+    let mut sql = QueryBuilder::<Postgres>::new("select t.id from tickets t");
+    push_page(&mut sql, tenant, viewer, query, options);
+    let ids: Vec<TicketId> = sql.build_query_scalar().fetch_all(&mut *conn).await?;
+    set_plan_mode(conn, Plan::Reusable).await?;
+    let mut sql = QueryBuilder::<Postgres>::new(LIST_SELECT);
+    sql.push(" where t.tenant_id = ")
+        .push_bind(tenant)
+        .push(" and t.id = any(")
+        .push_bind(ids)
+        .push(")")
+        .push(order_by(query.sort));
+    sql.build_query_as::<ListRow>().fetch_all(conn).await
 }
 
 /// The list's columns, with the names it shows.
@@ -681,7 +725,10 @@ fn push_page<'a>(
     sql.push(format_args!(" limit {}", PAGE_SIZE + 1));
 }
 
-/// How many tickets match, counting at most [`COUNT_CAP`] + 1.
+/// How many tickets match, counting at most [`COUNT_CAP`] + 1. Call after
+/// [`fetch_page`] in the same transaction: it leaves the plan mode a count
+/// wants (reusable: every filter's best plan walks the same index), saving a
+/// statement; a search, never counted by the list, gets its own.
 pub async fn count_capped(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -689,7 +736,9 @@ pub async fn count_capped(
     query: &ListQuery,
     options: &TicketOptions,
 ) -> Result<i64, sqlx::Error> {
-    set_plan_mode(conn, Plan::for_query(query)).await?;
+    if query.words.is_some() {
+        set_plan_mode(conn, Plan::ForTheseValues).await?;
+    }
     let mut sql = QueryBuilder::<Postgres>::new("select count(*) from (select 1 from tickets t");
     push_filters(&mut sql, tenant, viewer, query, options);
     sql.push(" limit ")

@@ -13,6 +13,7 @@
 pub mod access;
 pub mod assignment;
 pub mod bulk;
+mod detail_context;
 pub mod events;
 pub(crate) mod handlers;
 pub mod lifecycle;

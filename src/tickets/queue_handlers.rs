@@ -7,12 +7,16 @@ use super::{
     bulk::{self, BulkAction, BulkError},
     handlers::{list_href, list_page},
     list::{ListQuery, Queue, Quick, RawListQuery},
+    model::StatusId,
     options::TicketOptions,
-    saved_views::{self, SavedView, ViewError, ViewId},
+    saved_views::{self, SELECT as SAVED_VIEW_SELECT, SavedView, ViewError, ViewId},
     views::{BulkBar, Choice, SideLink},
 };
 use crate::{
-    auth::model::{Role, User},
+    auth::{
+        model::{Role, User},
+        repo::USER_COLUMNS,
+    },
     error::{AppError, AppResult},
     state::AppState,
     tenants::Tenant,
@@ -29,6 +33,64 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
+use sqlx::{PgConnection, types::Json};
+
+/// What the list page shows around its rows: the status badges' counts, the
+/// staff (assignee filter, bulk bar), the viewer's saved views and their
+/// availability. Customers get their own tickets' counts and nothing else.
+pub struct Surroundings {
+    pub counts: Vec<(StatusId, i64)>,
+    pub staff: Vec<User>,
+    pub my_views: Vec<SavedView>,
+    pub shared_views: Vec<SavedView>,
+    pub availability: Option<Availability>,
+}
+
+impl Surroundings {
+    /// All of it in one statement (four round trips were a third of the
+    /// page's). `$3` says whether the viewer is staff: the staff-only parts
+    /// come back empty for customers, and each `case` runs one branch only.
+    pub async fn load(conn: &mut PgConnection, viewer: &User) -> Result<Self, sqlx::Error> {
+        let staff = viewer.role.is_staff();
+        let (Json(counts), Json(staff_members), Json(views), availability): (
+            Json<Vec<(StatusId, i64)>>,
+            Json<Vec<User>>,
+            Json<Vec<SavedView>>,
+            Option<String>,
+        ) = sqlx::query_as(&format!(
+            "select \
+               case when $3 then \
+                 (select coalesce(json_agg(json_build_array(status_id, n)), '[]') \
+                    from ticket_status_counts where tenant_id = $1) \
+               else \
+                 (select coalesce(json_agg(json_build_array(status_id, n)), '[]') \
+                    from (select status_id, count(*) as n from tickets \
+                           where tenant_id = $1 and requester_id = $2 group by status_id) mine) \
+               end, \
+               (select coalesce(json_agg(u order by u.name), '[]') \
+                  from (select {USER_COLUMNS} from users \
+                         where tenant_id = $1 and role in ('agent', 'admin') and active and $3) u), \
+               (select coalesce(json_agg(v order by v.position, v.created_at), '[]') \
+                  from ({SAVED_VIEW_SELECT} \
+                         where tenant_id = $1 and (shared or owner_id = $2) and $3) v), \
+               (select availability from users where tenant_id = $1 and id = $2 and $3)"
+        ))
+        .bind(viewer.tenant_id)
+        .bind(viewer.id)
+        .bind(staff)
+        .fetch_one(conn)
+        .await?;
+        let (shared_views, my_views) = views.into_iter().partition(|v| v.shared);
+        Ok(Self {
+            counts,
+            staff: staff_members,
+            my_views,
+            shared_views,
+            availability: availability
+                .map(|raw| Availability::parse(&raw).unwrap_or(Availability::Available)),
+        })
+    }
+}
 
 pub struct Sidebar {
     pub queues: Vec<SideLink>,

@@ -327,7 +327,7 @@ pub async fn remove_follower(
     Ok(deleted.rows_affected() == 1)
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Follower {
     pub user_id: UserId,
     pub name: String,

@@ -25,7 +25,7 @@ crate::db::id_newtype!(
 pub const NAME_MAX_CHARS: usize = 80;
 pub const QUERY_MAX_CHARS: usize = 2000;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct SavedView {
     pub id: ViewId,
     pub owner_id: UserId,
@@ -33,10 +33,11 @@ pub struct SavedView {
     pub query: String,
     pub shared: bool,
     pub position: i32,
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
 
-const SELECT: &str =
+pub(super) const SELECT: &str =
     "select id, owner_id, name, query, shared, position, created_at from saved_views";
 
 /// The views `user` sees: their own personal views, then the shared ones.

@@ -1,7 +1,7 @@
 //! Extractors that say, in a handler's signature, who may call it.
 //!
 //! `CurrentUser` (any signed-in user of the tenant), `Staff` (agent or admin) and
-//! `Admin` read the user loaded by `tenant::load_signed_in_user`. Not signed in →
+//! `Admin` read the user loaded by `tenant::enter_tenant`. Not signed in →
 //! redirect to the tenant's login page; signed in without the role → 404, so a
 //! customer cannot even learn that a staff page exists.
 

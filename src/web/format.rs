@@ -1,5 +1,5 @@
 //! How times and counts read on pages. Times read in the viewer's timezone:
-//! `web::tenant::load_signed_in_user` runs each signed-in request inside
+//! `web::tenant::enter_tenant` runs each signed-in request inside
 //! [`in_timezone`] (the user's choice, else the helpdesk's default), and
 //! [`datetime`] formats in it; guests' ticket pages use the helpdesk's
 //! default ([`with_timezone`]); anything else (sign-in pages, mail, jobs)

@@ -74,11 +74,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            tenant::load_signed_in_user,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            tenant::resolve_tenant,
+            tenant::enter_tenant,
         ));
 
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.pool().clone()))

@@ -2,6 +2,7 @@
 
 use crate::{
     auth::{self, model::User},
+    db,
     error::AppError,
     state::AppState,
     tenants::{self, Tenant},
@@ -9,6 +10,7 @@ use crate::{
 };
 use axum::{
     extract::{RawPathParams, Request, State},
+    http::Method,
     middleware::Next,
     response::Response,
 };
@@ -19,9 +21,17 @@ use tower_sessions::Session;
 #[derive(Clone, Debug)]
 pub struct SignedIn(pub User);
 
-/// Resolves the `{tenant}` path segment; an unknown tenant is a 404.
-pub async fn resolve_tenant(
+/// Resolves the `{tenant}` path segment (an unknown tenant is a 404) and the
+/// user this session is signed in as there, if the user still exists and is
+/// active; runs the request in their timezone (`web::format`).
+///
+/// A session signed in anywhere gets the tenant row, the transaction's tenant
+/// scope and the user in one transaction, which a read-only request's handler
+/// then goes on using (`db::with_request_tx`): a page view is one transaction.
+/// Anonymous requests cost one query, for the tenant.
+pub async fn enter_tenant(
     State(state): State<AppState>,
+    session: Session,
     params: RawPathParams,
     mut request: Request,
     next: Next,
@@ -30,40 +40,45 @@ pub async fn resolve_tenant(
         .iter()
         .find_map(|(name, value)| (name == "tenant").then_some(value))
         .ok_or(AppError::NotFound)?;
-    let tenant = tenants::repo::find_by_slug(state.db.pool(), slug)
+    if !auth::session::signed_in_anywhere(&session).await? {
+        let tenant = tenants::repo::find_by_slug(state.db.pool(), slug)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Ok(run_for(tenant, request, next).await);
+    }
+    let (tenant, mut tx) = tenants::repo::enter_by_slug(&state.db, slug)
         .await?
         .ok_or(AppError::NotFound)?;
+    let found = match auth::session::user_for(&session, tenant.id).await? {
+        Some(user_id) => auth::repo::find_user_and_timezone(&mut tx, tenant.id, user_id).await?,
+        None => None,
+    };
+    let mut zone = None;
+    if let Some((user, user_zone)) = found.filter(|(user, _)| user.active) {
+        request.extensions_mut().insert(SignedIn(user));
+        zone = Some(user_zone);
+    }
+    let read_only = matches!(*request.method(), Method::GET | Method::HEAD);
+    let work = async move {
+        match zone {
+            // Dates on the pages this request renders read in the user's timezone.
+            Some(zone) => format::in_timezone(&zone, run_for(tenant, request, next)).await,
+            None => run_for(tenant, request, next).await,
+        }
+    };
+    if read_only {
+        Ok(db::with_request_tx(tx, work).await)
+    } else {
+        tx.commit().await?;
+        Ok(work.await)
+    }
+}
+
+/// Runs the request for `tenant`, which the error-page renderer also gets.
+async fn run_for(tenant: Tenant, mut request: Request, next: Next) -> Response {
     tracing::Span::current().record("tenant", tenant.slug.as_str());
     request.extensions_mut().insert(tenant.clone());
     let mut response = next.run(request).await;
-    // Lets the error-page renderer show the tenant's name.
     response.extensions_mut().insert(tenant);
-    Ok(response)
-}
-
-/// Loads the user this session is signed in as for the request's tenant, if the
-/// user still exists and is active, and runs the request in their timezone
-/// (`web::format`). Anonymous requests cost no query.
-pub async fn load_signed_in_user(
-    State(state): State<AppState>,
-    session: Session,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, AppError> {
-    let tenant = request
-        .extensions()
-        .get::<Tenant>()
-        .cloned()
-        .ok_or(AppError::NotFound)?;
-    if let Some(user_id) = auth::session::user_for(&session, tenant.id).await? {
-        let mut tx = state.db.tenant_tx(tenant.id).await?;
-        let found = auth::repo::find_user_and_timezone(&mut tx, tenant.id, user_id).await?;
-        tx.commit().await?;
-        if let Some((user, zone)) = found.filter(|(user, _)| user.active) {
-            request.extensions_mut().insert(SignedIn(user));
-            // Dates on the pages this request renders read in the user's timezone.
-            return Ok(format::in_timezone(&zone, next.run(request)).await);
-        }
-    }
-    Ok(next.run(request).await)
+    response
 }

@@ -277,3 +277,58 @@ async fn with_the_database_unreachable_pages_and_api_answer_503_quickly() {
     .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// A signed-in page view is one transaction: the one its user was loaded in is
+/// handed to the handler. A page that held it while asking the pool for another
+/// would starve once every connection is held so (5 in tests): 40 pages at once
+/// would then wait out the acquire timeout and answer 503.
+#[tokio::test]
+async fn forty_pages_opened_at_once_on_a_pool_of_five_all_answer() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    sign_in_as(&mut app, "acme", &acme.customer.email).await;
+    app.get("/acme/tickets/new").await;
+    app.post_form("/acme/tickets", &[("subject", "Printer on fire")])
+        .await
+        .assert_redirect_to("/acme/tickets/1?notice=created");
+    let customer_pages = [
+        "/acme/",
+        "/acme/tickets",
+        "/acme/tickets/1",
+        "/acme/tickets/new",
+        "/acme/account/notifications",
+    ];
+    let paths: Vec<String> = customer_pages.iter().map(|p| (*p).to_owned()).collect();
+    for page in app.get_all_at_once(&paths).await {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    }
+
+    sign_in_as(&mut app, "acme", &acme.admin.email).await;
+    let staff_pages = [
+        "/acme/tickets",
+        "/acme/tickets?queue=all&closed=1",
+        "/acme/tickets?q=printer",
+        "/acme/tickets/1",
+        "/acme/tickets/1/edit",
+        "/acme/tickets/1/activity",
+        "/acme/tickets/new",
+        "/acme/views",
+        "/acme/admin/general",
+        "/acme/admin/statuses",
+        "/acme/admin/users",
+        "/acme/admin/groups",
+        "/acme/admin/audit",
+        "/acme/admin/outbox",
+    ];
+    let paths: Vec<String> = staff_pages
+        .iter()
+        .cycle()
+        .take(40)
+        .map(|p| (*p).to_owned())
+        .collect();
+    let pages = app.get_all_at_once(&paths).await;
+    for (path, page) in paths.iter().zip(&pages) {
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+    }
+    assert!(pages[3].body.contains("Printer on fire"));
+}

@@ -223,6 +223,36 @@ impl TestApp {
         body: Option<String>,
         headers: &[(&str, &str)],
     ) -> TestResponse {
+        let request = self.build_request(method, path, body, headers);
+        let response = send(self.router.clone(), request).await;
+        for value in response.headers.get_all(header::SET_COOKIE) {
+            self.store_cookie(value.to_str().unwrap_or_default());
+        }
+        if let Some(token) = extract_csrf_token(&response.body) {
+            self.csrf_token = Some(token);
+        }
+        response
+    }
+
+    /// GETs every path at once with this browser's cookies (which the answers
+    /// do not change), as a user's open tabs would.
+    pub async fn get_all_at_once(&self, paths: &[String]) -> Vec<TestResponse> {
+        let requests = paths.iter().map(|path| {
+            send(
+                self.router.clone(),
+                self.build_request(Method::GET, path, None, &[]),
+            )
+        });
+        futures_util::future::join_all(requests).await
+    }
+
+    fn build_request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Request<Body> {
         let mut request = Request::builder().method(method).uri(path);
         if !self.cookies.is_empty() {
             let cookie = self
@@ -242,26 +272,7 @@ impl TestApp {
         request
             .extensions_mut()
             .insert(ConnectInfo(SocketAddr::new(self.client_ip, 41000)));
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
-        let (parts, body) = response.into_parts();
-        let bytes = body.collect().await.expect("reading the body").to_bytes();
-        let body = String::from_utf8_lossy(&bytes).into_owned();
-        for value in parts.headers.get_all(header::SET_COOKIE) {
-            self.store_cookie(value.to_str().unwrap_or_default());
-        }
-        if let Some(token) = extract_csrf_token(&body) {
-            self.csrf_token = Some(token);
-        }
-        TestResponse {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        }
+        request
     }
 
     fn store_cookie(&mut self, set_cookie: &str) {
@@ -280,6 +291,20 @@ impl TestApp {
         } else {
             self.cookies.insert(name.to_owned(), value.to_owned());
         }
+    }
+}
+
+async fn send(router: Router, request: Request<Body>) -> TestResponse {
+    let response = router
+        .oneshot(request)
+        .await
+        .expect("the router is infallible");
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.expect("reading the body").to_bytes();
+    TestResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 
