@@ -20,6 +20,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{LazyLock, Mutex};
 
 use ammonia::{Builder, UrlRelative};
 use pulldown_cmark::{Alignment, Event, Options, Parser, Tag, TagEnd};
@@ -52,7 +53,55 @@ impl fmt::Display for SafeHtml {
 }
 
 /// Renders user Markdown (CommonMark with tables and strikethrough) to sanitized HTML.
+/// Rendering is a function of the text alone, so results are kept in [`RENDERED`].
 pub fn render(source: &str) -> SafeHtml {
+    if source.len() > RENDERED_MAX_SOURCE {
+        return render_uncached(source);
+    }
+    if let Some(html) = RENDERED.lock().ok().and_then(|cache| cache.get(source)) {
+        return html;
+    }
+    let html = render_uncached(source);
+    if let Ok(mut cache) = RENDERED.lock() {
+        cache.insert(source, &html);
+    }
+    html
+}
+
+/// Texts rendered lately, so a ticket's thread is not parsed and sanitized
+/// again on every view (sanitizing is most of a rendering, and a ticket page
+/// renders every reply). Keyed by the whole text, never by a hash of it: two
+/// texts must never share an entry. When its texts and HTML reach
+/// [`RENDERED_BUDGET`] bytes it starts over, which keeps it simple and bounded
+/// and still serves the tickets people are working on.
+static RENDERED: LazyLock<Mutex<RenderCache>> = LazyLock::new(Mutex::default);
+const RENDERED_BUDGET: usize = 4 << 20;
+const RENDERED_MAX_SOURCE: usize = 16 << 10;
+
+#[derive(Default)]
+struct RenderCache {
+    html: HashMap<String, SafeHtml>,
+    bytes: usize,
+}
+
+impl RenderCache {
+    fn get(&self, source: &str) -> Option<SafeHtml> {
+        self.html.get(source).cloned()
+    }
+
+    fn insert(&mut self, source: &str, html: &SafeHtml) {
+        let size = source.len() + html.0.len();
+        if self.bytes + size > RENDERED_BUDGET {
+            self.html.clear();
+            self.bytes = 0;
+        }
+        if self.html.insert(source.to_owned(), html.clone()).is_none() {
+            self.bytes += size;
+        }
+    }
+}
+
+fn render_uncached(source: &str) -> SafeHtml {
     let events = Parser::new_ext(source, options()).filter_map(neutralize);
     let mut html = String::with_capacity(source.len() + source.len() / 2);
     pulldown_cmark::html::push_html(&mut html, events);
@@ -203,6 +252,22 @@ fn truncate_chars(text: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kept_renderings_match_fresh_ones_and_stay_within_their_budget() {
+        for source in ["a *b*", "a *c*", "a *b*", "<b>x</b>", "a *c*"] {
+            assert_eq!(render(source), render_uncached(source), "{source}");
+        }
+        let mut cache = RenderCache::default();
+        let text = "x".repeat(RENDERED_MAX_SOURCE);
+        for i in 0..300 {
+            let source = format!("{i} {text}");
+            cache.insert(&source, &render_uncached(&source));
+            assert!(cache.bytes <= RENDERED_BUDGET);
+            assert_eq!(cache.get(&source), Some(render_uncached(&source)));
+        }
+        assert!(cache.html.len() > 10, "{}", cache.html.len());
+    }
 
     /// A collection of hostile inputs, in Markdown and raw HTML.
     const NASTY: &[&str] = &[

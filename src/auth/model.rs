@@ -34,7 +34,7 @@ impl Role {
 }
 
 /// A signed-in (or signable-in) user of one tenant.
-#[derive(Clone, Debug, sqlx::FromRow, Deserialize)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct User {
     pub tenant_id: TenantId,
     pub id: UserId,

@@ -6,7 +6,7 @@ use crate::db::{TenantId, UserId};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-pub(crate) const USER_COLUMNS: &str = "tenant_id, id, email, name, role, timezone, active";
+const USER_COLUMNS: &str = "tenant_id, id, email, name, role, timezone, active";
 
 /// The timezone `user` reads dates in: their own choice, else the helpdesk's default.
 pub async fn timezone_of(

@@ -1,30 +1,35 @@
 //! What a ticket's page shows besides the ticket, its replies and files: the
-//! tenant's attachment and reopening settings, who follows the ticket, its
+//! option lists, the tenant's attachment and reopening settings, who follows the ticket, its
 //! live guest links, and for staff the assignee and group choices and the
 //! status counters the side list's count reads. One statement: as separate
-//! queries these were eight round trips, most of the page's time.
+//! queries these were nine round trips, most of the page's time.
 
-use super::{lifecycle, model::StatusId, model::TicketId, repo::Follower};
-use crate::{
-    attachments::policy,
-    auth::{model::User, repo::USER_COLUMNS},
+use super::{
+    lifecycle,
+    model::{StatusId, TicketId},
+    options::{OPTIONS_COLUMNS, OptionsRow, TicketOptions},
+    repo::{Follower, STAFF_JSON, StaffMember},
 };
+use crate::{attachments::policy, auth::model::User};
 use sqlx::{PgConnection, types::Json};
 
 pub struct DetailContext {
+    pub options: TicketOptions,
     pub attachments: policy::Settings,
     pub lifecycle: lifecycle::Settings,
     pub following: bool,
     pub followers: Vec<Follower>,
     /// Staff only (0 for customers), like the three below (empty).
     pub guest_links: i64,
-    pub staff: Vec<User>,
+    pub staff: Vec<StaffMember>,
     pub groups: Vec<(uuid::Uuid, String)>,
     pub counters: Vec<(StatusId, i64)>,
 }
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    #[sqlx(flatten)]
+    options: OptionsRow,
     max_file_mb: Option<i32>,
     allow_list: Option<bool>,
     formats: Option<Vec<String>>,
@@ -33,7 +38,7 @@ struct Row {
     following: bool,
     followers: Json<Vec<Follower>>,
     guest_links: i64,
-    staff: Json<Vec<User>>,
+    staff: Json<Vec<StaffMember>>,
     groups: Json<Vec<(uuid::Uuid, String)>>,
     counters: Json<Vec<(StatusId, i64)>>,
 }
@@ -47,7 +52,7 @@ impl DetailContext {
         ticket: TicketId,
     ) -> Result<Self, sqlx::Error> {
         let row: Row = sqlx::query_as(&format!(
-            "select s.attachment_max_file_mb as max_file_mb, \
+            "select {OPTIONS_COLUMNS}, s.attachment_max_file_mb as max_file_mb, \
                     s.attachment_allow_list as allow_list, s.attachment_formats as formats, \
                     s.reopen_window_days, s.customers_can_reopen, \
                exists(select 1 from ticket_followers \
@@ -60,10 +65,7 @@ impl DetailContext {
                case when $4 then (select count(*) from ticket_access_links \
                                    where tenant_id = $1 and ticket_id = $2 and revoked_at is null) \
                     else 0 end as guest_links, \
-               case when $4 then (select coalesce(json_agg(u order by u.name), '[]') \
-                                    from (select {USER_COLUMNS} from users where tenant_id = $1 \
-                                            and role in ('agent', 'admin') and active) u) \
-                    else '[]' end as staff, \
+               case when $4 then {STAFF_JSON} else '[]' end as staff, \
                case when $4 then (select coalesce(json_agg(json_build_array(id, name) \
                                                            order by name), '[]') \
                                     from groups where tenant_id = $1) \
@@ -82,6 +84,7 @@ impl DetailContext {
         let defaults = policy::Settings::default();
         let lifecycle_defaults = lifecycle::Settings::default();
         Ok(Self {
+            options: row.options.into(),
             attachments: policy::Settings {
                 max_file_mb: row.max_file_mb.unwrap_or(defaults.max_file_mb),
                 allow_list: row.allow_list.unwrap_or(defaults.allow_list),

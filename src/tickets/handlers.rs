@@ -12,7 +12,8 @@ use super::{
     model::{CategoryId, StatusCategory, StatusId, Ticket, display_number, parse_number},
     options::TicketOptions,
     queue_handlers::Surroundings,
-    repo, saved_views,
+    repo::{self, StaffMember},
+    saved_views,
     service::{self, FieldErrors, SaveError, TicketInput},
     views::*,
 };
@@ -94,8 +95,7 @@ fn showing_line(count: i64, capped: bool, include_closed: bool) -> String {
 
 /// How many tickets the query matches: exact from the status counters when
 /// the list is the unfiltered staff list (`counters`, if the page has read
-/// them already), else counted up to the cap. Call after the page's
-/// `list::fetch_page`, in the same transaction.
+/// them already), else counted up to the cap.
 async fn count(
     tx: &mut TenantTx,
     user: &User,
@@ -191,11 +191,10 @@ pub(crate) async fn list_page(
     {
         return Ok(Redirect::to(&format!("{base}/tickets/{number}")).into_response());
     }
-    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let mut around = Surroundings::load(&mut tx, &user).await?;
+    let options = std::mem::take(&mut around.options);
     let mut query = ListQuery::parse(&raw, &user, &options);
-    query
-        .resolve_scope(&mut tx, tenant.id, &user, &options)
-        .await?;
+    query.set_scope(around.scope.take());
     if query.requester.is_none() && !raw.requester.trim().is_empty() && user.role.is_staff() {
         // A requester given by email.
         query.requester = Some(
@@ -204,7 +203,6 @@ pub(crate) async fn list_page(
                 .map_or(UserId(uuid::Uuid::nil()), |(u, _)| u.id),
         );
     }
-    let around = Surroundings::load(&mut tx, &user).await?;
     let page = list::fetch_page(&mut tx, tenant.id, &user, &query, &options).await?;
     let (n, capped) = if query.words.is_some() {
         // Counting a search's matches means testing every ticket that might
@@ -221,6 +219,7 @@ pub(crate) async fn list_page(
         my_views,
         shared_views,
         availability,
+        ..
     } = around;
     tx.commit().await?;
 
@@ -387,9 +386,9 @@ pub(crate) async fn list_page(
 pub(crate) async fn staff_members(
     tx: &mut TenantTx,
     user: &User,
-) -> Result<Vec<User>, sqlx::Error> {
-    sqlx::query_as::<_, User>(
-        "select tenant_id, id, email, name, role, timezone, active from users \
+) -> Result<Vec<StaffMember>, sqlx::Error> {
+    sqlx::query_as::<_, StaffMember>(
+        "select id, name from users \
           where tenant_id = $1 and role in ('agent', 'admin') and active order by name",
     )
     .bind(user.tenant_id)
@@ -853,10 +852,10 @@ pub(crate) async fn detail_page(
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let ticket = load_visible(&mut tx, user, number).await?;
     let prefix = tenant.ticket_prefix.clone();
-    let options = TicketOptions::load(&mut tx, tenant.id).await?;
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
     let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
-    let context = DetailContext::load(&mut tx, user, ticket.id).await?;
+    let mut context = DetailContext::load(&mut tx, user, ticket.id).await?;
+    let options = std::mem::take(&mut context.options);
     let side = side_list(
         &mut tx,
         user,
@@ -876,7 +875,7 @@ pub(crate) async fn detail_page(
         guest_links,
         staff: staff_members,
         groups,
-        counters: _,
+        ..
     } = context;
     let policy = attachments::policy::Policy::new(&state.config, &attachment_settings);
     let assignment = staff.then(|| {
@@ -1009,7 +1008,7 @@ fn assignment_panel(
     ticket: &Ticket,
     csrf_token: &str,
     error: Option<String>,
-    staff: Vec<User>,
+    staff: Vec<StaffMember>,
     groups: Vec<(uuid::Uuid, String)>,
 ) -> AssignmentPanel {
     let assignee = ticket

@@ -16,38 +16,57 @@ pub struct TicketOptions {
     pub categories: Vec<Category>,
 }
 
+/// The four lists as JSON columns named `statuses`, `priorities`, `types` and
+/// `categories`, for statements that read them beside other things (the
+/// tenant is `$1`); [`OptionsRow`] decodes them.
+pub(crate) const OPTIONS_COLUMNS: &str = "\
+    (select coalesce(json_agg(json_build_object('id', id, 'name', name, \
+               'category', category, 'color', color, 'is_default', is_default, \
+               'retired', retired) order by position, name), '[]') \
+       from ticket_statuses where tenant_id = $1) as statuses, \
+    (select coalesce(json_agg(json_build_object('id', id, 'name', name, 'rank', rank, \
+               'color', color, 'is_default', is_default, 'retired', retired) \
+               order by rank), '[]') \
+       from ticket_priorities where tenant_id = $1) as priorities, \
+    (select coalesce(json_agg(json_build_object('id', id, 'name', name, \
+               'is_default', is_default, 'retired', retired) \
+               order by position, name), '[]') \
+       from ticket_types where tenant_id = $1) as types, \
+    (select coalesce(json_agg(json_build_object('id', id, 'parent_id', parent_id, \
+               'name', name, 'depth', depth, 'retired', retired) \
+               order by depth, position, name), '[]') \
+       from categories where tenant_id = $1) as categories";
+
+/// [`OPTIONS_COLUMNS`] as read.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OptionsRow {
+    statuses: Json<Vec<Status>>,
+    priorities: Json<Vec<Priority>>,
+    types: Json<Vec<TicketType>>,
+    categories: Json<Vec<Category>>,
+}
+
+impl From<OptionsRow> for TicketOptions {
+    fn from(row: OptionsRow) -> Self {
+        Self {
+            statuses: row.statuses.0,
+            priorities: row.priorities.0,
+            types: row.types.0,
+            categories: row.categories.0,
+        }
+    }
+}
+
 impl TicketOptions {
     /// All four lists in one round trip (every page that shows a ticket or a
-    /// list needs them; four queries cost four round trips of the hot path).
+    /// list needs them; the busiest pages read them with the rest of what
+    /// they show, through [`OPTIONS_COLUMNS`]).
     pub async fn load(conn: &mut PgConnection, tenant: TenantId) -> Result<Self, sqlx::Error> {
-        let (Json(statuses), Json(priorities), Json(types), Json(categories)) = sqlx::query_as(
-            "select \
-               (select coalesce(json_agg(json_build_object('id', id, 'name', name, \
-                          'category', category, 'color', color, 'is_default', is_default, \
-                          'retired', retired) order by position, name), '[]') \
-                  from ticket_statuses where tenant_id = $1), \
-               (select coalesce(json_agg(json_build_object('id', id, 'name', name, 'rank', rank, \
-                          'color', color, 'is_default', is_default, 'retired', retired) \
-                          order by rank), '[]') \
-                  from ticket_priorities where tenant_id = $1), \
-               (select coalesce(json_agg(json_build_object('id', id, 'name', name, \
-                          'is_default', is_default, 'retired', retired) \
-                          order by position, name), '[]') \
-                  from ticket_types where tenant_id = $1), \
-               (select coalesce(json_agg(json_build_object('id', id, 'parent_id', parent_id, \
-                          'name', name, 'depth', depth, 'retired', retired) \
-                          order by depth, position, name), '[]') \
-                  from categories where tenant_id = $1)",
-        )
-        .bind(tenant)
-        .fetch_one(conn)
-        .await?;
-        Ok(Self {
-            statuses,
-            priorities,
-            types,
-            categories,
-        })
+        let row: OptionsRow = sqlx::query_as(&format!("select {OPTIONS_COLUMNS}"))
+            .bind(tenant)
+            .fetch_one(conn)
+            .await?;
+        Ok(row.into())
     }
 
     pub fn status(&self, id: StatusId) -> Option<&Status> {
