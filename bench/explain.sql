@@ -7,17 +7,14 @@
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
-       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
-       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
-       lr.name as last_reply_by_name, t.reopened
+select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
+       t.priority_rank,
+       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
+       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
+       t.created_at, t.updated_at, t.last_reply_at,
+       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
+       t.reopened
   from tickets t
-  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
-  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
-  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
-  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
-  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
-  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :tenant and t.status_category <> 'closed'
    and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 51;
@@ -25,7 +22,7 @@ explain (analyze, buffers, costs off)
 select count(*) from (select 1 from tickets t
  where t.tenant_id = :tenant and t.status_category <> 'closed'
    and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
- limit 1001) capped;
+ limit 201) capped;
 explain (analyze, buffers, costs off)
 select status_id, n from ticket_status_counts where tenant_id = :tenant;
 explain (analyze, buffers, costs off)
@@ -37,17 +34,14 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
-       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
-       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
-       lr.name as last_reply_by_name, t.reopened
+select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
+       t.priority_rank,
+       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
+       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
+       t.created_at, t.updated_at, t.last_reply_at,
+       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
+       t.reopened
   from tickets t
-  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
-  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
-  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
-  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
-  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
-  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :small and t.status_category <> 'closed'
    and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 51;
@@ -55,48 +49,42 @@ explain (analyze, buffers, costs off)
 select count(*) from (select 1 from tickets t
  where t.tenant_id = :small and t.status_category <> 'closed'
    and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
- limit 1001) capped;
+ limit 201) capped;
 rollback;
 
 \echo '### filtered list: status + priority + assignee + tag'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
-       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
-       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
-       lr.name as last_reply_by_name, t.reopened
+select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
+       t.priority_rank,
+       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
+       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
+       t.created_at, t.updated_at, t.last_reply_at,
+       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
+       t.reopened
   from tickets t
-  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
-  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
-  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
-  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
-  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
-  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :tenant and t.status_id = :status and t.priority_id = :priority
    and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
  order by t.updated_at desc, t.id desc limit 51;
 explain (analyze, buffers, costs off)
 select count(*) from (select 1 from tickets t where t.tenant_id = :tenant and t.status_id = :status
    and t.priority_id = :priority and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
-   limit 1001) capped;
+   limit 201) capped;
 rollback;
 
 \echo '### sort by priority'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
-       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
-       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
-       lr.name as last_reply_by_name, t.reopened
+select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
+       t.priority_rank,
+       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
+       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
+       t.created_at, t.updated_at, t.last_reply_at,
+       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
+       t.reopened
   from tickets t
-  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
-  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
-  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
-  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
-  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
-  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :tenant and t.status_category <> 'closed'
  order by t.priority_rank desc, t.updated_at desc, t.id desc limit 51;
 rollback;
@@ -105,17 +93,14 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
-       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
-       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
-       lr.name as last_reply_by_name, t.reopened
+select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
+       t.priority_rank,
+       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
+       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
+       t.created_at, t.updated_at, t.last_reply_at,
+       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
+       t.reopened
   from tickets t
-  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
-  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
-  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
-  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
-  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
-  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :tenant and t.status_category <> 'closed' and (t.updated_at, t.id) < (:at, :after)
  order by t.updated_at desc, t.id desc limit 51;
 rollback;
@@ -154,50 +139,44 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
-       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
-       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
-       lr.name as last_reply_by_name, t.reopened
+select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
+       t.priority_rank,
+       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
+       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
+       t.created_at, t.updated_at, t.last_reply_at,
+       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
+       t.reopened
   from tickets t
-  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
-  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
-  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
-  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
-  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
-  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :tenant and t.status_category <> 'closed'
-   and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id and s.ticket_id = t.id
-               and s.doc @@ websearch_to_tsquery('english', unaccent(:words)))
+   and t.id = any(array(select ticket_id from ticket_search where tenant_id = :tenant
+                          and doc @@ websearch_to_tsquery('english', unaccent(:words)) limit 5001))
  order by t.updated_at desc, t.id desc limit 51;
+-- First the matches from the index alone (up to 5,000 are then listed by id, as above).
 explain (analyze, buffers, costs off)
-select count(*) from (select 1 from tickets t where t.tenant_id = :tenant and t.status_category <> 'closed'
-   and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id and s.ticket_id = t.id
-               and s.doc @@ websearch_to_tsquery('english', unaccent(:words))) limit 1001) capped;
+select ticket_id from ticket_search
+ where tenant_id = :tenant and doc @@ websearch_to_tsquery('english', unaccent(:words)) limit 5001;
 rollback;
 
 \echo '### search, two words (small tenant)'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as status_name,
-       t.status_category, pr.name as priority_name, t.priority_rank, rq.name as requester_name,
-       asg.name as assignee_name, t.created_at, t.updated_at, t.last_reply_at,
-       lr.name as last_reply_by_name, t.reopened
+select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
+       t.priority_rank,
+       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
+       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
+       t.created_at, t.updated_at, t.last_reply_at,
+       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
+       t.reopened
   from tickets t
-  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
-  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
-  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
-  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
-  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
-  left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by
  where t.tenant_id = :small and t.status_category <> 'closed'
-   and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id and s.ticket_id = t.id
-               and s.doc @@ websearch_to_tsquery('english', unaccent(:words)))
+   and t.id = any(array(select ticket_id from ticket_search where tenant_id = :small
+                          and doc @@ websearch_to_tsquery('english', unaccent(:words)) limit 5001))
  order by t.updated_at desc, t.id desc limit 51;
+-- First the matches from the index alone (up to 5,000 are then listed by id, as above).
 explain (analyze, buffers, costs off)
-select count(*) from (select 1 from tickets t where t.tenant_id = :small and t.status_category <> 'closed'
-   and exists (select 1 from ticket_search s where s.tenant_id = t.tenant_id and s.ticket_id = t.id
-               and s.doc @@ websearch_to_tsquery('english', unaccent(:words))) limit 1001) capped;
+select ticket_id from ticket_search
+ where tenant_id = :small and doc @@ websearch_to_tsquery('english', unaccent(:words)) limit 5001;
 rollback;
 \echo '### create ticket and reply (rolled back): the inserts with their triggers'
 begin;

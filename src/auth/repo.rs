@@ -73,7 +73,7 @@ pub async fn find_credentials(
     }
     let row = sqlx::query_as::<_, Row>(&format!(
         "select {USER_COLUMNS}, password_hash from users \
-         where tenant_id = $1 and lower(email) = lower($2)"
+         where tenant_id = $1 and email_key = lower($2)"
     ))
     .bind(tenant)
     .bind(email)

@@ -35,7 +35,6 @@ struct Row {
     formats: Option<Vec<String>>,
     reopen_window_days: Option<i32>,
     customers_can_reopen: Option<bool>,
-    following: bool,
     followers: Json<Vec<Follower>>,
     guest_links: i64,
     staff: Json<Vec<StaffMember>>,
@@ -44,7 +43,7 @@ struct Row {
 }
 
 impl DetailContext {
-    /// `$4` says whether the viewer is staff: each staff-only `case` runs
+    /// `$3` says whether the viewer is staff: each staff-only `case` runs
     /// for staff only. A tenant without a settings row gets the defaults.
     pub async fn load(
         conn: &mut PgConnection,
@@ -55,29 +54,26 @@ impl DetailContext {
             "select {OPTIONS_COLUMNS}, s.attachment_max_file_mb as max_file_mb, \
                     s.attachment_allow_list as allow_list, s.attachment_formats as formats, \
                     s.reopen_window_days, s.customers_can_reopen, \
-               exists(select 1 from ticket_followers \
-                       where tenant_id = $1 and ticket_id = $2 and user_id = $3) as following, \
                (select coalesce(json_agg(json_build_object('user_id', f.user_id, 'name', u.name) \
                                          order by f.created_at), '[]') \
                   from ticket_followers f \
                   join users u on u.tenant_id = f.tenant_id and u.id = f.user_id \
                  where f.tenant_id = $1 and f.ticket_id = $2) as followers, \
-               case when $4 then (select count(*) from ticket_access_links \
+               case when $3 then (select count(*) from ticket_access_links \
                                    where tenant_id = $1 and ticket_id = $2 and revoked_at is null) \
                     else 0 end as guest_links, \
-               case when $4 then {STAFF_JSON} else '[]' end as staff, \
-               case when $4 then (select coalesce(json_agg(json_build_array(id, name) \
+               case when $3 then {STAFF_JSON} else '[]' end as staff, \
+               case when $3 then (select coalesce(json_agg(json_build_array(id, name) \
                                                            order by name), '[]') \
                                     from groups where tenant_id = $1) \
                     else '[]' end as groups, \
-               case when $4 then (select coalesce(json_agg(json_build_array(status_id, n)), '[]') \
+               case when $3 then (select coalesce(json_agg(json_build_array(status_id, n)), '[]') \
                                     from ticket_status_counts where tenant_id = $1) \
                     else '[]' end as counters \
              from (select 1) one left join tenant_settings s on s.tenant_id = $1"
         ))
         .bind(viewer.tenant_id)
         .bind(ticket)
-        .bind(viewer.id)
         .bind(viewer.role.is_staff())
         .fetch_one(conn)
         .await?;
@@ -98,7 +94,9 @@ impl DetailContext {
                     .customers_can_reopen
                     .unwrap_or(lifecycle_defaults.customers_can_reopen),
             },
-            following: row.following,
+            // Read off the followers: as its own test, a reusable plan looked the
+            // viewer up among every ticket they follow (3,444 at the big tenant).
+            following: row.followers.iter().any(|f| f.user_id == viewer.id),
             followers: row.followers.0,
             guest_links: row.guest_links,
             staff: row.staff.0,

@@ -73,7 +73,7 @@ pub(crate) fn list_href(base: &str, raw: Option<&str>, changes: &[(&str, &str)])
     }
 }
 
-/// "Showing 42 tickets", or "Showing 1,000+ tickets" when `capped` (there are
+/// "Showing 42 tickets", or "Showing 200+ tickets" when `capped` (there are
 /// more than `count`).
 fn showing_line(count: i64, capped: bool, include_closed: bool) -> String {
     let number = if capped {

@@ -17,8 +17,12 @@ use sqlx::{PgConnection, Postgres, QueryBuilder};
 use time::{Date, OffsetDateTime, macros::format_description};
 
 pub const PAGE_SIZE: i64 = 50;
-/// A filtered list counts its tickets up to this many, then says "1,000+".
-pub const COUNT_CAP: i64 = 1000;
+/// A filtered list counts its tickets up to this many, then says "200+".
+/// Counting walks the matching tickets, and the newest are the ones whose
+/// pages are not yet all-visible, so each counted ticket costs a heap visit:
+/// at 1,000 the count of My queue at a 300k-ticket tenant read 2,265 pages per
+/// view (5 ms, more than the rest of the page together).
+pub const COUNT_CAP: i64 = 200;
 
 /// The list's query string, as it arrives. Unknown or malformed values are
 /// dropped by [`ListQuery::parse`] rather than failing the page.
@@ -377,16 +381,22 @@ impl ListQuery {
     }
 }
 
-/// One row of the list, with the names it shows.
+/// One row of the list, with the names it shows. The option lists' names
+/// are filled in from [`TicketOptions`] ([`fetch_page`]), not read per row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListRow {
     pub id: TicketId,
     pub number: i64,
     pub subject: String,
+    type_id: TypeId,
+    #[sqlx(default)]
     pub type_name: String,
     pub status_id: StatusId,
+    #[sqlx(default)]
     pub status_name: String,
     pub status_category: StatusCategory,
+    priority_id: PriorityId,
+    #[sqlx(default)]
     pub priority_name: String,
     pub priority_rank: i32,
     pub requester_name: String,
@@ -399,6 +409,13 @@ pub struct ListRow {
 }
 
 impl ListRow {
+    fn name_options(&mut self, options: &TicketOptions) {
+        let name = |found: Option<&str>| found.unwrap_or_default().to_owned();
+        self.type_name = name(options.ticket_type(self.type_id).map(|t| t.name.as_str()));
+        self.status_name = name(options.status(self.status_id).map(|s| s.name.as_str()));
+        self.priority_name = name(options.priority(self.priority_id).map(|p| p.name.as_str()));
+    }
+
     fn cursor(&self, sort: Sort) -> Cursor {
         match sort {
             Sort::Updated => Cursor::Updated(self.updated_at, self.id),
@@ -527,33 +544,17 @@ fn push_filters<'a>(
     }
 }
 
-/// How PostgreSQL plans this transaction's list queries. Planning the list's
-/// seven-table join costs 10-80 ms at a million tickets, far more than running
-/// it (under 1 ms), and with the page size written as a literal its best plan
-/// (walk the matching index newest first) does not depend on the values: so
-/// the prepared statement's generic plan is made once per connection and
-/// reused (bench/ measured the page at ~100 req/s when every request planned).
-/// Search is the exception: whether to walk by recency or look the words up
-/// first depends on how common they are, which only a custom plan sees.
-async fn set_plan_mode(conn: &mut PgConnection, plan: Plan) -> Result<(), sqlx::Error> {
-    let mode = match plan {
-        Plan::Reusable => "force_generic_plan",
-        Plan::ForTheseValues => "force_custom_plan",
-    };
-    sqlx::query("select set_config('plan_cache_mode', $1, true)")
-        .bind(mode)
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
-#[derive(Clone, Copy)]
-enum Plan {
-    Reusable,
-    ForTheseValues,
-}
-
 /// One page of the list.
+///
+/// Every list statement is planned for its values (sent unprepared: sqlx
+/// would otherwise cache it, and PostgreSQL reuses a generic plan after five
+/// runs). The best plan depends on the tenant's size and the filter: a reusable
+/// plan cannot tell a 300k-ticket tenant from a small one, and at the big
+/// tenant it joined 28k tickets to find page 50 (1 s) and OR-ed three 80k-row
+/// bitmaps to count My queue (200 ms), where walking `tickets_open_covering_idx`
+/// takes a millisecond. Planning is cheap because the statement is one table:
+/// the names come from scalar subqueries ([`LIST_SELECT`]), not a seven-table
+/// join (whose join-order search cost 10-80 ms).
 pub async fn fetch_page(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -563,10 +564,7 @@ pub async fn fetch_page(
 ) -> Result<Page, sqlx::Error> {
     let mut rows = match &query.words {
         Some(words) => search_page(conn, tenant, viewer, query, words, options).await?,
-        None => {
-            set_plan_mode(conn, Plan::Reusable).await?;
-            list_rows(conn, tenant, viewer, query, options).await?
-        }
+        None => list_rows(conn, tenant, viewer, query, options).await?,
     };
     let next = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
@@ -574,10 +572,13 @@ pub async fn fetch_page(
     } else {
         None
     };
+    for row in &mut rows {
+        row.name_options(options);
+    }
     Ok(Page { rows, next })
 }
 
-/// The page's rows under the transaction's plan mode.
+/// The page's rows.
 async fn list_rows(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -587,7 +588,10 @@ async fn list_rows(
 ) -> Result<Vec<ListRow>, sqlx::Error> {
     let mut sql = QueryBuilder::<Postgres>::new(LIST_SELECT);
     push_page(&mut sql, tenant, viewer, query, options);
-    sql.build_query_as::<ListRow>().fetch_all(conn).await
+    sql.build_query_as::<ListRow>()
+        .persistent(false)
+        .fetch_all(conn)
+        .await
 }
 
 /// How many of a search's matches are listed by id. More (common words at a
@@ -596,12 +600,9 @@ const SEARCH_CANDIDATES: usize = 5000;
 
 /// A search's page. First the tenant's matches from the search index alone
 /// (`ticket_search_doc_idx`: no ticket or document is read): when there are
-/// at most [`SEARCH_CANDIDATES`], the page is the list's query among those ids
-/// under its reusable plan. Otherwise the words are common, and the list is
-/// walked newest first testing each ticket's document, in two steps: the
-/// page's ids by a small query planned for these words, then their rows by the
-/// list's join under its reusable plan (planning the join per search cost
-/// more than running it). The transaction's plan mode ends reusable.
+/// at most [`SEARCH_CANDIDATES`], the page is the list's query among those
+/// ids. Otherwise the words are common and the list is walked newest first,
+/// testing each ticket's document until a page is found.
 async fn search_page(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -610,7 +611,6 @@ async fn search_page(
     words: &str,
     options: &TicketOptions,
 ) -> Result<Vec<ListRow>, sqlx::Error> {
-    set_plan_mode(conn, Plan::ForTheseValues).await?;
     let matches: Vec<TicketId> = sqlx::query_scalar(
         "select ticket_id from ticket_search \
           where tenant_id = $1 and doc @@ websearch_to_tsquery('english', unaccent($2)) \
@@ -619,10 +619,10 @@ async fn search_page(
     .bind(tenant)
     .bind(words)
     .bind(i64::try_from(SEARCH_CANDIDATES + 1).unwrap_or(i64::MAX))
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     if matches.len() <= SEARCH_CANDIDATES {
-        set_plan_mode(conn, Plan::Reusable).await?;
         let among = ListQuery {
             words: None,
             matches: Some(matches),
@@ -630,33 +630,23 @@ async fn search_page(
         };
         return list_rows(conn, tenant, viewer, &among, options).await;
     }
-    let mut sql = QueryBuilder::<Postgres>::new("select t.id from tickets t");
-    push_page(&mut sql, tenant, viewer, query, options);
-    let ids: Vec<TicketId> = sql.build_query_scalar().fetch_all(&mut *conn).await?;
-    set_plan_mode(conn, Plan::Reusable).await?;
-    let mut sql = QueryBuilder::<Postgres>::new(LIST_SELECT);
-    sql.push(" where t.tenant_id = ")
-        .push_bind(tenant)
-        .push(" and t.id = any(")
-        .push_bind(ids)
-        .push(")")
-        .push(order_by(query.sort));
-    sql.build_query_as::<ListRow>().fetch_all(conn).await
+    list_rows(conn, tenant, viewer, query, options).await
 }
 
-/// The list's columns, with the names it shows.
-const LIST_SELECT: &str = "select t.id, t.number, t.subject, ty.name as type_name, t.status_id, \
-        st.name as status_name, t.status_category, pr.name as priority_name, \
-        t.priority_rank, rq.name as requester_name, asg.name as assignee_name, \
-        t.created_at, t.updated_at, t.last_reply_at, lr.name as last_reply_by_name, \
+/// The list's columns. People's names come from scalar subqueries
+/// (primary-key lookups for the page's rows only), so the statement plans as
+/// one table; the option lists' names come from [`TicketOptions`].
+const LIST_SELECT: &str = "select t.id, t.number, t.subject, t.type_id, t.status_id, \
+        t.status_category, t.priority_id, t.priority_rank, \
+        (select name from users where tenant_id = t.tenant_id and id = t.requester_id) \
+          as requester_name, \
+        (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) \
+          as assignee_name, \
+        t.created_at, t.updated_at, t.last_reply_at, \
+        (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) \
+          as last_reply_by_name, \
         t.reopened \
-   from tickets t \
-   join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id \
-   join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id \
-   join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id \
-   join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id \
-   left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id \
-   left join users lr on lr.tenant_id = t.tenant_id and lr.id = t.last_reply_by";
+   from tickets t";
 
 fn order_by(sort: Sort) -> &'static str {
     match sort {
@@ -710,10 +700,7 @@ fn push_page<'a>(
 }
 
 /// How many tickets match, counting at most [`COUNT_CAP`] + 1. Planned for
-/// these values: a reusable plan cannot tell a 300k-ticket tenant from a small
-/// one, and for My queue at the big tenant it OR-ed three bitmaps of 80k rows
-/// (200 ms) where walking `tickets_open_covering_idx` counts 1,001 in 10 ms.
-/// Planning this one-table query costs well under a millisecond.
+/// these values, like [`fetch_page`].
 pub async fn count_capped(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -721,13 +708,15 @@ pub async fn count_capped(
     query: &ListQuery,
     options: &TicketOptions,
 ) -> Result<i64, sqlx::Error> {
-    set_plan_mode(conn, Plan::ForTheseValues).await?;
     let mut sql = QueryBuilder::<Postgres>::new("select count(*) from (select 1 from tickets t");
     push_filters(&mut sql, tenant, viewer, query, options);
     sql.push(" limit ")
         .push(format_args!("{}", COUNT_CAP + 1))
         .push(") capped");
-    sql.build_query_scalar::<i64>().fetch_one(conn).await
+    sql.build_query_scalar::<i64>()
+        .persistent(false)
+        .fetch_one(conn)
+        .await
 }
 
 #[cfg(test)]

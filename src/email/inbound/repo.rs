@@ -199,7 +199,7 @@ pub async fn active_user_id_by_email(
 ) -> Result<Option<UserId>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_scalar(
-        "select id from users where tenant_id = $1 and lower(email) = lower($2) and active",
+        "select id from users where tenant_id = $1 and email_key = lower($2) and active",
     )
     .bind(tenant)
     .bind(email)
