@@ -2,19 +2,14 @@
 -- tessera_app with the tenant set (RLS on). bench/run passes the psql variables.
 -- Writes (create, reply) are explained inside a transaction that rolls back.
 \pset footer off
+-- The list's statement up to its conditions, as src/tickets/list.rs sends it.
+\set list_select 'select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name, t.created_at, t.updated_at, t.last_reply_at, (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name, t.reopened from tickets t'
 
 \echo '### queue page, My queue (big tenant)'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
-       t.priority_rank,
-       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
-       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
-       t.created_at, t.updated_at, t.last_reply_at,
-       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
-       t.reopened
-  from tickets t
+:list_select
  where t.tenant_id = :tenant and t.status_category <> 'closed'
    and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 51;
@@ -34,14 +29,7 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
-       t.priority_rank,
-       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
-       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
-       t.created_at, t.updated_at, t.last_reply_at,
-       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
-       t.reopened
-  from tickets t
+:list_select
  where t.tenant_id = :small and t.status_category <> 'closed'
    and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 51;
@@ -56,14 +44,7 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
-       t.priority_rank,
-       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
-       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
-       t.created_at, t.updated_at, t.last_reply_at,
-       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
-       t.reopened
-  from tickets t
+:list_select
  where t.tenant_id = :tenant and t.status_id = :status and t.priority_id = :priority
    and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
  order by t.updated_at desc, t.id desc limit 51;
@@ -77,14 +58,7 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
-       t.priority_rank,
-       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
-       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
-       t.created_at, t.updated_at, t.last_reply_at,
-       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
-       t.reopened
-  from tickets t
+:list_select
  where t.tenant_id = :tenant and t.status_category <> 'closed'
  order by t.priority_rank desc, t.updated_at desc, t.id desc limit 51;
 rollback;
@@ -93,14 +67,7 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
-       t.priority_rank,
-       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
-       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
-       t.created_at, t.updated_at, t.last_reply_at,
-       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
-       t.reopened
-  from tickets t
+:list_select
  where t.tenant_id = :tenant and t.status_category <> 'closed' and (t.updated_at, t.id) < (:at, :after)
  order by t.updated_at desc, t.id desc limit 51;
 rollback;
@@ -139,14 +106,7 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
-       t.priority_rank,
-       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
-       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
-       t.created_at, t.updated_at, t.last_reply_at,
-       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
-       t.reopened
-  from tickets t
+:list_select
  where t.tenant_id = :tenant and t.status_category <> 'closed'
    and t.id = any(array(select ticket_id from ticket_search where tenant_id = :tenant
                           and doc @@ websearch_to_tsquery('english', unaccent(:words)) limit 5001))
@@ -161,14 +121,7 @@ rollback;
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
-       t.priority_rank,
-       (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name,
-       (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name,
-       t.created_at, t.updated_at, t.last_reply_at,
-       (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name,
-       t.reopened
-  from tickets t
+:list_select
  where t.tenant_id = :small and t.status_category <> 'closed'
    and t.id = any(array(select ticket_id from ticket_search where tenant_id = :small
                           and doc @@ websearch_to_tsquery('english', unaccent(:words)) limit 5001))
