@@ -8,7 +8,8 @@
 //!   ticket the caller may not see answers 404 ([`load_visible`]);
 //! - every change writes its activity events, follower changes and counters in
 //!   the same transaction;
-//! - the list is keyset-paged and index-served, and never counts more than it shows.
+//! - the list is keyset-paged and index-served, and counts at most `list::COUNT_CAP`
+//!   tickets (unfiltered totals come from the status counters).
 
 pub mod access;
 pub mod assignment;

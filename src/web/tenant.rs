@@ -17,7 +17,7 @@ use axum::{
 use tower_sessions::Session;
 
 /// The user signed in to the request's tenant, put in the request by
-/// [`load_signed_in_user`] and read by the extractors in `web::extract`.
+/// [`enter_tenant`] and read by the extractors in `web::extract`.
 #[derive(Clone, Debug)]
 pub struct SignedIn(pub User);
 
