@@ -125,22 +125,6 @@ pub async fn find_grant(
     .await
 }
 
-/// Links of the ticket that still work.
-pub async fn count_live_links(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    ticket: TicketId,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "select count(*) from ticket_access_links \
-          where tenant_id = $1 and ticket_id = $2 and revoked_at is null",
-    )
-    .bind(tenant)
-    .bind(ticket)
-    .fetch_one(conn)
-    .await
-}
-
 pub async fn revoke_links(
     conn: &mut PgConnection,
     tenant: TenantId,

@@ -408,9 +408,3 @@ pub async fn revoke(db: &Db, clock: &Clock, actor: &User, number: i64) -> Result
     tx.commit().await?;
     Ok(revoked)
 }
-
-/// How many access links of the ticket still work (for the staff ticket page).
-pub async fn live_links(tx: &mut TenantTx, ticket: TicketId) -> Result<i64, sqlx::Error> {
-    let tenant = tx.tenant();
-    repo::count_live_links(tx, tenant, ticket).await
-}

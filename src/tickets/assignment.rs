@@ -183,20 +183,6 @@ impl Availability {
     }
 }
 
-/// A staff member's availability.
-pub async fn availability(
-    conn: &mut sqlx::PgConnection,
-    user: &User,
-) -> Result<Availability, sqlx::Error> {
-    let raw: String =
-        sqlx::query_scalar("select availability from users where tenant_id = $1 and id = $2")
-            .bind(user.tenant_id)
-            .bind(user.id)
-            .fetch_one(conn)
-            .await?;
-    Ok(Availability::parse(&raw).unwrap_or(Availability::Available))
-}
-
 /// Sets a staff member's own availability.
 pub async fn set_availability(db: &Db, user: &User, to: Availability) -> Result<(), AppError> {
     if !user.role.is_staff() {

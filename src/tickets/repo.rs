@@ -347,22 +347,6 @@ pub struct Follower {
     pub name: String,
 }
 
-pub async fn followers(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    ticket: TicketId,
-) -> Result<Vec<Follower>, sqlx::Error> {
-    sqlx::query_as::<_, Follower>(
-        "select f.user_id, u.name from ticket_followers f \
-           join users u on u.tenant_id = f.tenant_id and u.id = f.user_id \
-          where f.tenant_id = $1 and f.ticket_id = $2 order by f.created_at",
-    )
-    .bind(tenant)
-    .bind(ticket)
-    .fetch_all(conn)
-    .await
-}
-
 /// Exact ticket counts per status for the whole tenant (kept by trigger).
 pub async fn status_counts(
     conn: &mut PgConnection,
@@ -372,20 +356,4 @@ pub async fn status_counts(
         .bind(tenant)
         .fetch_all(conn)
         .await
-}
-
-/// Ticket counts per status among one requester's tickets.
-pub async fn status_counts_for_requester(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    requester: UserId,
-) -> Result<Vec<(StatusId, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "select status_id, count(*) from tickets \
-          where tenant_id = $1 and requester_id = $2 group by status_id",
-    )
-    .bind(tenant)
-    .bind(requester)
-    .fetch_all(conn)
-    .await
 }
