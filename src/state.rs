@@ -1,6 +1,8 @@
 //! The state every handler shares. Anything a test swaps is a field here.
 
-use crate::{attachments::storage::Store, clock::Clock, config::Config, db::Db};
+use crate::{
+    attachments::storage::Store, clock::Clock, config::Config, db::Db, tickets::catalog::Catalogs,
+};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
@@ -13,6 +15,8 @@ pub struct Inner {
     pub clock: Clock,
     /// Attachment storage, as configured (one S3 client for the process).
     pub store: Store,
+    /// Each tenant's catalog as last read (option lists, staff, settings).
+    pub catalogs: Catalogs,
     /// Key for CSRF tokens (and later other signed values).
     secret: SecretString,
 }
@@ -21,6 +25,7 @@ impl AppState {
     pub fn new(db: Db, config: Config, clock: Clock, secret: SecretString) -> Self {
         Self(Arc::new(Inner {
             store: crate::attachments::storage::from_config(&config),
+            catalogs: Catalogs::default(),
             db,
             config,
             clock,

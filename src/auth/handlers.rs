@@ -169,6 +169,7 @@ mod tests {
             name: "Acme".into(),
             is_demo: false,
             ticket_prefix: "TKT-".into(),
+            catalog_version: 0,
         };
         let cases = [
             (None, "/acme/"),

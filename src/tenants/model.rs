@@ -9,6 +9,8 @@ pub struct Tenant {
     pub is_demo: bool,
     /// Shown before ticket numbers: `TKT-` in `TKT-000013`.
     pub ticket_prefix: String,
+    /// Bumped with every change to what `tickets::catalog` keeps.
+    pub catalog_version: i64,
 }
 
 impl Tenant {

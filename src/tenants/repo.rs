@@ -5,10 +5,12 @@ use super::Tenant;
 use crate::db::{Db, TenantId, TenantTx};
 use sqlx::{PgConnection, PgPool};
 
+const TENANT_COLUMNS: &str = "id, slug, name, is_demo, ticket_prefix, catalog_version";
+
 pub async fn find_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Tenant>, sqlx::Error> {
-    sqlx::query_as::<_, Tenant>(
-        "select id, slug, name, is_demo, ticket_prefix from tenants where slug = $1",
-    )
+    sqlx::query_as::<_, Tenant>(&format!(
+        "select {TENANT_COLUMNS} from tenants where slug = $1"
+    ))
     .bind(slug)
     .fetch_optional(pool)
     .await
@@ -19,12 +21,12 @@ pub async fn find_by_slug(pool: &PgPool, slug: &str) -> Result<Option<Tenant>, s
 /// `TenantTx::enter` does. `None` (nothing scoped) for an unknown slug.
 pub async fn enter_by_slug(db: &Db, slug: &str) -> Result<Option<(Tenant, TenantTx)>, sqlx::Error> {
     let mut tx = db.pool().begin().await?;
-    let tenant = sqlx::query_as::<_, Tenant>(
-        "select id, slug, name, is_demo, ticket_prefix, \
+    let tenant = sqlx::query_as::<_, Tenant>(&format!(
+        "select {TENANT_COLUMNS}, \
                 set_config('role', 'tessera_app', true) as scoped_role, \
                 set_config('app.tenant_id', id::text, true) as scoped_tenant \
-           from tenants where slug = $1",
-    )
+           from tenants where slug = $1"
+    ))
     .bind(slug)
     .fetch_optional(&mut *tx)
     .await?;
@@ -41,10 +43,10 @@ pub async fn insert(
     name: &str,
     is_demo: bool,
 ) -> Result<Tenant, sqlx::Error> {
-    sqlx::query_as::<_, Tenant>(
+    sqlx::query_as::<_, Tenant>(&format!(
         "insert into tenants (id, slug, name, is_demo) values ($1, $2, $3, $4) \
-         returning id, slug, name, is_demo, ticket_prefix",
-    )
+         returning {TENANT_COLUMNS}"
+    ))
     .bind(id)
     .bind(slug)
     .bind(name)

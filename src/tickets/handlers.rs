@@ -4,6 +4,7 @@
 use super::{
     access::{self, EditScope},
     assignment::{self, Assignment},
+    catalog::Catalog,
     detail_context::DetailContext,
     events::{self, Event},
     lifecycle,
@@ -12,8 +13,7 @@ use super::{
     model::{CategoryId, StatusCategory, StatusId, Ticket, display_number, parse_number},
     options::TicketOptions,
     queue_handlers::Surroundings,
-    repo::{self, StaffMember},
-    saved_views,
+    repo, saved_views,
     service::{self, FieldErrors, SaveError, TicketInput},
     views::*,
 };
@@ -191,8 +191,9 @@ pub(crate) async fn list_page(
     {
         return Ok(Redirect::to(&format!("{base}/tickets/{number}")).into_response());
     }
-    let mut around = Surroundings::load(&mut tx, &user).await?;
-    let options = std::mem::take(&mut around.options);
+    let mut around = Surroundings::load(state, &mut tx, tenant, &user).await?;
+    let catalog = around.catalog.clone();
+    let options = &catalog.options;
     let mut query = ListQuery::parse(&raw, &user, &options);
     query.set_scope(around.scope.take());
     if query.requester.is_none() && !raw.requester.trim().is_empty() && user.role.is_staff() {
@@ -213,9 +214,9 @@ pub(crate) async fn list_page(
     } else {
         count(&mut tx, &user, &query, &options, Some(&around.counts)).await?
     };
+    let agents = &catalog.staff;
     let Surroundings {
         counts,
-        staff: agents,
         my_views,
         shared_views,
         availability,
@@ -382,42 +383,13 @@ pub(crate) async fn list_page(
     Ok(page_view.into_response())
 }
 
-/// The tenant's active agents and admins, for assignee choices.
-pub(crate) async fn staff_members(
-    tx: &mut TenantTx,
-    user: &User,
-) -> Result<Vec<StaffMember>, sqlx::Error> {
-    sqlx::query_as::<_, StaffMember>(
-        "select id, name from users \
-          where tenant_id = $1 and role in ('agent', 'admin') and active order by name",
-    )
-    .bind(user.tenant_id)
-    .fetch_all(&mut **tx)
-    .await
-}
-
-async fn group_choices(
-    tx: &mut TenantTx,
-    user: &User,
-    selected: &str,
-) -> Result<Vec<Choice>, sqlx::Error> {
-    Ok(group_choice_list(groups(tx, user).await?, selected))
-}
-
-/// The tenant's groups by name.
-async fn groups(tx: &mut TenantTx, user: &User) -> Result<Vec<(uuid::Uuid, String)>, sqlx::Error> {
-    sqlx::query_as("select id, name from groups where tenant_id = $1 order by name")
-        .bind(user.tenant_id)
-        .fetch_all(&mut **tx)
-        .await
-}
-
-fn group_choice_list(groups: Vec<(uuid::Uuid, String)>, selected: &str) -> Vec<Choice> {
+/// The tenant's groups as choices, `selected` chosen.
+fn group_choice_list(groups: &[(uuid::Uuid, String)], selected: &str) -> Vec<Choice> {
     let mut choices = vec![Choice::new("", "No group", selected.is_empty())];
-    choices.extend(groups.into_iter().map(|(id, name)| {
+    choices.extend(groups.iter().map(|(id, name)| {
         let id = id.to_string();
         let chosen = id == selected;
-        Choice::new(id, name, chosen)
+        Choice::new(id, name.clone(), chosen)
     }));
     choices
 }
@@ -457,15 +429,15 @@ pub(crate) fn chosen_categories(input: &TicketInput, options: &TicketOptions) ->
 }
 
 /// Fills a form view from input; `ticket` is set on the edit form.
-async fn form_view(
-    tx: &mut TenantTx,
+fn form_view(
     user: &User,
     tenant: &Tenant,
-    options: &TicketOptions,
+    catalog: &Catalog,
     input: &TicketInput,
     ticket: Option<&Ticket>,
     errors: FieldErrors,
-) -> Result<TicketFormView, sqlx::Error> {
+) -> TicketFormView {
+    let options = &catalog.options;
     let base = tenant.base_path();
     let staff = user.role.is_staff();
     let scope = ticket.map_or(EditScope::Everything, |t| access::edit_scope(user, t));
@@ -542,18 +514,18 @@ async fn form_view(
     let (assignee_choices, group_choices) = if staff {
         let mut assignees = vec![Choice::new("", "Unassigned", input.assignee.is_empty())];
         assignees.extend(select(
-            staff_members(tx, user)
-                .await?
-                .into_iter()
-                .map(|u| (u.id.to_string(), u.name))
+            catalog
+                .staff
+                .iter()
+                .map(|u| (u.id.to_string(), u.name.clone()))
                 .collect(),
             &input.assignee,
         ));
-        (assignees, group_choices(tx, user, &input.group).await?)
+        (assignees, group_choice_list(&catalog.groups, &input.group))
     } else {
         (Vec::new(), Vec::new())
     };
-    Ok(TicketFormView {
+    TicketFormView {
         action: match ticket {
             Some(t) => format!("{base}/tickets/{}", t.number),
             None => format!("{base}/tickets"),
@@ -589,7 +561,7 @@ async fn form_view(
         preview_href: format!("{base}/tickets/preview"),
         upload: None,
         idempotency_key: String::new(),
-    })
+    }
 }
 
 /// The create form; `key` is the submission's idempotency key when the form
@@ -604,16 +576,17 @@ async fn render_new(
     key: Option<String>,
 ) -> AppResult<NewPage> {
     let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let catalog = state.catalogs.of(&mut tx, tenant).await?;
+    let options = &catalog.options;
     let prefix = tenant.ticket_prefix.clone();
-    let mut form = form_view(&mut tx, user, tenant, &options, input, None, errors).await?;
-    let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
+    let mut form = form_view(user, tenant, &catalog, input, None, errors);
+    let policy = attachments::policy::Policy::new(&state.config, &catalog.attachments);
     form.upload = Some(UploadField::new(
         &policy,
         form.errors.get(attachments::FIELD).cloned(),
     ));
     form.idempotency_key = key.unwrap_or_else(auth::tokens::random_token);
-    let side = side_list(&mut tx, user, tenant, &prefix, &options, None, None).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, options, None, None).await?;
     tx.commit().await?;
     Ok(NewPage {
         chrome,
@@ -854,40 +827,30 @@ pub(crate) async fn detail_page(
     let prefix = tenant.ticket_prefix.clone();
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
     let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
-    let mut context = DetailContext::load(&mut tx, user, ticket.id).await?;
-    let options = std::mem::take(&mut context.options);
+    let context = DetailContext::load(state, &mut tx, tenant, user, ticket.id).await?;
+    let catalog = context.catalog.clone();
+    let options = &catalog.options;
     let side = side_list(
         &mut tx,
         user,
         tenant,
         &prefix,
-        &options,
+        options,
         Some(number),
         Some(&context.counters),
     )
     .await?;
     tx.commit().await?;
     let DetailContext {
-        attachments: attachment_settings,
-        lifecycle: settings,
         following,
         followers,
         guest_links,
-        staff: staff_members,
-        groups,
         ..
     } = context;
-    let policy = attachments::policy::Policy::new(&state.config, &attachment_settings);
-    let assignment = staff.then(|| {
-        assignment_panel(
-            tenant,
-            &ticket,
-            &chrome.csrf_token,
-            None,
-            staff_members,
-            groups,
-        )
-    });
+    let settings = catalog.lifecycle;
+    let policy = attachments::policy::Policy::new(&state.config, &catalog.attachments);
+    let assignment =
+        staff.then(|| assignment_panel(tenant, &ticket, &chrome.csrf_token, None, &catalog));
 
     let display = display_number(&prefix, number);
     if notice == "created" {
@@ -1008,8 +971,7 @@ fn assignment_panel(
     ticket: &Ticket,
     csrf_token: &str,
     error: Option<String>,
-    staff: Vec<StaffMember>,
-    groups: Vec<(uuid::Uuid, String)>,
+    catalog: &Catalog,
 ) -> AssignmentPanel {
     let assignee = ticket
         .assignee_id
@@ -1017,12 +979,12 @@ fn assignment_panel(
         .unwrap_or_default();
     let group = ticket.group_id.map(|id| id.to_string()).unwrap_or_default();
     let mut assignee_choices = vec![Choice::new("", "Unassigned", assignee.is_empty())];
-    assignee_choices.extend(staff.into_iter().map(|u| {
+    assignee_choices.extend(catalog.staff.iter().map(|u| {
         let id = u.id.to_string();
         let chosen = id == assignee;
-        Choice::new(id, u.name, chosen)
+        Choice::new(id, u.name.clone(), chosen)
     }));
-    let group_choices = group_choice_list(groups, &group);
+    let group_choices = group_choice_list(&catalog.groups, &group);
     let group_name = group_choices
         .iter()
         .find(|c| c.selected && !c.value.is_empty())
@@ -1079,10 +1041,9 @@ pub async fn assign(
     if headers.contains_key("hx-request") {
         let mut tx = state.db.tenant_tx(tenant.id).await?;
         let ticket = load_visible(&mut tx, &user, number).await?;
-        let staff = staff_members(&mut tx, &user).await?;
-        let groups = groups(&mut tx, &user).await?;
+        let catalog = state.catalogs.of(&mut tx, &tenant).await?;
         tx.commit().await?;
-        let panel = assignment_panel(&tenant, &ticket, &chrome.csrf_token, error, staff, groups);
+        let panel = assignment_panel(&tenant, &ticket, &chrome.csrf_token, error, &catalog);
         // 200 even with an error: htmx swaps only successful answers, and the
         // panel carries the error next to the field.
         return Ok(AssignmentPartial { panel }.into_response());
@@ -1142,24 +1103,16 @@ async fn render_edit(
         ));
     }
     let prefix = tenant.ticket_prefix.clone();
-    let options = TicketOptions::load(&mut tx, tenant.id).await?;
-    let mut input = input.unwrap_or_else(|| TicketInput::from_ticket(&ticket, &options));
+    let catalog = state.catalogs.of(&mut tx, tenant).await?;
+    let options = &catalog.options;
+    let mut input = input.unwrap_or_else(|| TicketInput::from_ticket(&ticket, options));
     if stale.is_some() {
         // Saving again applies this form over the changes listed.
         input.version = Some(ticket.version);
         input.loaded_at = Some(ticket.updated_at);
     }
-    let form = form_view(
-        &mut tx,
-        user,
-        tenant,
-        &options,
-        &input,
-        Some(&ticket),
-        errors,
-    )
-    .await?;
-    let side = side_list(&mut tx, user, tenant, &prefix, &options, Some(number), None).await?;
+    let form = form_view(user, tenant, &catalog, &input, Some(&ticket), errors);
+    let side = side_list(&mut tx, user, tenant, &prefix, options, Some(number), None).await?;
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(EditPage {

@@ -14,6 +14,7 @@
 pub mod access;
 pub mod assignment;
 pub mod bulk;
+pub mod catalog;
 mod detail_context;
 pub mod events;
 pub(crate) mod handlers;

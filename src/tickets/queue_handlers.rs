@@ -5,11 +5,12 @@
 use super::{
     assignment::{self, Availability},
     bulk::{self, BulkAction, BulkError},
+    catalog::Catalog,
     handlers::{list_href, list_page},
     list::{self, ListQuery, Queue, Quick, RawListQuery, SCOPE_ROWS_COLUMN, Scope},
     model::StatusId,
-    options::{OPTIONS_COLUMNS, OptionsRow, TicketOptions},
-    repo::{STAFF_JSON, StaffMember},
+    options::TicketOptions,
+    repo::StaffMember,
     saved_views::{self, SELECT as SAVED_VIEW_SELECT, SavedView, ViewError, ViewId},
     views::{BulkBar, Choice, SideLink},
 };
@@ -32,16 +33,17 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use sqlx::{PgConnection, types::Json};
+use std::sync::Arc;
 
-/// What the list page reads besides its rows: the option lists, the viewer's
-/// queue scope, the status badges' counts, the staff (assignee filter, bulk
-/// bar), the viewer's saved views and their availability. Customers get their
-/// own tickets' counts and no staff, views or availability.
+/// What the list page reads besides its rows: the tenant's catalog (option
+/// lists, staff for the assignee filter and bulk bar), the viewer's queue
+/// scope, the status badges' counts, the viewer's saved views and their
+/// availability. Customers get their own tickets' counts and no views or
+/// availability.
 pub struct Surroundings {
-    pub options: TicketOptions,
+    pub catalog: Arc<Catalog>,
     pub scope: Option<Scope>,
     pub counts: Vec<(StatusId, i64)>,
-    pub staff: Vec<StaffMember>,
     pub my_views: Vec<SavedView>,
     pub shared_views: Vec<SavedView>,
     pub availability: Option<Availability>,
@@ -49,22 +51,25 @@ pub struct Surroundings {
 
 #[derive(sqlx::FromRow)]
 struct SurroundingsRow {
-    #[sqlx(flatten)]
-    options: OptionsRow,
     scope_rows: Json<Vec<(uuid::Uuid, Option<uuid::Uuid>)>>,
     counts: Json<Vec<(StatusId, i64)>>,
-    staff: Json<Vec<StaffMember>>,
     views: Json<Vec<SavedView>>,
     availability: Option<String>,
 }
 
 impl Surroundings {
-    /// All of it in one statement (as separate queries, six round trips were
-    /// half the page's time). `$3` says whether the viewer is staff: each
-    /// `case` runs one branch only.
-    pub async fn load(conn: &mut PgConnection, viewer: &User) -> Result<Self, sqlx::Error> {
+    /// The catalog as kept (`tickets::catalog`), the rest in one statement (as
+    /// separate queries, six round trips were half the page's time). `$3` says
+    /// whether the viewer is staff: each `case` runs one branch only.
+    pub async fn load(
+        state: &AppState,
+        conn: &mut PgConnection,
+        tenant: &Tenant,
+        viewer: &User,
+    ) -> Result<Self, sqlx::Error> {
+        let catalog = state.catalogs.of(conn, tenant).await?;
         let row: SurroundingsRow = sqlx::query_as(&format!(
-            "select {OPTIONS_COLUMNS}, {SCOPE_ROWS_COLUMN}, \
+            "select {SCOPE_ROWS_COLUMN}, \
                case when $3 then \
                  (select coalesce(json_agg(json_build_array(status_id, n)), '[]') \
                     from ticket_status_counts where tenant_id = $1) \
@@ -73,7 +78,6 @@ impl Surroundings {
                     from (select status_id, count(*) as n from tickets \
                            where tenant_id = $1 and requester_id = $2 group by status_id) mine) \
                end as counts, \
-               case when $3 then {STAFF_JSON} else '[]' end as staff, \
                case when $3 then \
                  (select coalesce(json_agg(v order by v.position, v.created_at), '[]') \
                     from ({SAVED_VIEW_SELECT} where tenant_id = $1 and (shared or owner_id = $2)) v) \
@@ -86,13 +90,11 @@ impl Surroundings {
         .bind(viewer.role.is_staff())
         .fetch_one(conn)
         .await?;
-        let options = TicketOptions::from(row.options);
         let (shared_views, my_views) = row.views.0.into_iter().partition(|v| v.shared);
         Ok(Self {
-            scope: list::scope_from_rows(row.scope_rows.0, &options),
-            options,
+            scope: list::scope_from_rows(row.scope_rows.0, &catalog.options),
+            catalog,
             counts: row.counts.0,
-            staff: row.staff.0,
             my_views,
             shared_views,
             availability: row

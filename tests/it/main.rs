@@ -15,6 +15,7 @@ mod attachments;
 mod auth;
 mod authorization;
 mod browser;
+mod catalog;
 mod chat;
 mod cli;
 mod config;
