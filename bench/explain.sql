@@ -3,7 +3,7 @@
 -- Writes (create, reply) are explained inside a transaction that rolls back.
 \pset footer off
 -- The list's statement up to its conditions, as src/tickets/list.rs sends it.
-\set list_select 'select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) as assignee_name, t.created_at, t.updated_at, t.last_reply_at, (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) as last_reply_by_name, t.reopened from tickets t'
+\set list_select 'select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, t.requester_id, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened from tickets t'
 
 \echo '### queue page, My queue (big tenant)'
 begin;

@@ -14,7 +14,11 @@ use super::{
     options::{OPTIONS_COLUMNS, OptionsRow, TicketOptions},
     repo::{STAFF_JSON, StaffMember},
 };
-use crate::{attachments::policy, db::TenantId, tenants::Tenant};
+use crate::{
+    attachments::policy,
+    db::{TenantId, UserId},
+    tenants::Tenant,
+};
 use sqlx::{PgConnection, types::Json};
 use std::{
     collections::HashMap,
@@ -26,6 +30,9 @@ pub struct Catalog {
     pub options: TicketOptions,
     /// Active agents and admins by name: assignee choices and filters.
     pub staff: Vec<StaffMember>,
+    /// Every agent's and admin's name, active or not: the list's assignees
+    /// and most of its last repliers.
+    pub staff_names: HashMap<UserId, String>,
     /// `(id, name)` by name.
     pub groups: Vec<(uuid::Uuid, String)>,
     pub attachments: policy::Settings,
@@ -38,6 +45,7 @@ struct Row {
     #[sqlx(flatten)]
     options: OptionsRow,
     staff: Json<Vec<StaffMember>>,
+    staff_names: Json<Vec<StaffMember>>,
     groups: Json<Vec<(uuid::Uuid, String)>>,
     max_file_mb: Option<i32>,
     allow_list: Option<bool>,
@@ -53,6 +61,8 @@ impl Catalog {
     pub async fn load(conn: &mut PgConnection, tenant: TenantId) -> Result<Self, sqlx::Error> {
         let row: Row = sqlx::query_as(&format!(
             "select t.catalog_version as version, {OPTIONS_COLUMNS}, {STAFF_JSON} as staff, \
+               (select coalesce(json_agg(json_build_array(id, name)), '[]') from users \
+                 where tenant_id = $1 and role in ('agent', 'admin')) as staff_names, \
                (select coalesce(json_agg(json_build_array(id, name) order by name), '[]') \
                   from groups where tenant_id = $1) as groups, \
                s.attachment_max_file_mb as max_file_mb, s.attachment_allow_list as allow_list, \
@@ -69,6 +79,12 @@ impl Catalog {
             version: row.version,
             options: row.options.into(),
             staff: row.staff.0,
+            staff_names: row
+                .staff_names
+                .0
+                .into_iter()
+                .map(|member| (member.id, member.name))
+                .collect(),
             groups: row.groups.0,
             attachments: policy::Settings {
                 max_file_mb: row.max_file_mb.unwrap_or(attachments.max_file_mb),

@@ -126,20 +126,20 @@ async fn count(
 }
 
 /// The condensed default list shown beside a ticket or form on wide screens.
-/// `options` are the tenant's lists the page loaded already (the statuses tell
-/// the count which tickets are closed).
+/// `catalog` is the tenant's the page read already (the statuses tell the
+/// count which tickets are closed).
 async fn side_list(
     tx: &mut TenantTx,
     user: &User,
     tenant: &Tenant,
     prefix: &str,
-    options: &TicketOptions,
+    catalog: &Catalog,
     current: Option<i64>,
     counters: Option<&[(StatusId, i64)]>,
 ) -> Result<SideList, sqlx::Error> {
     let query = ListQuery::default();
-    let page = list::fetch_page(tx, user.tenant_id, user, &query, options).await?;
-    let (n, capped) = count(tx, user, &query, options, counters).await?;
+    let page = list::fetch_page(tx, user.tenant_id, user, &query, catalog).await?;
+    let (n, capped) = count(tx, user, &query, &catalog.options, counters).await?;
     let base = tenant.base_path();
     Ok(SideList {
         rows: page
@@ -194,7 +194,7 @@ pub(crate) async fn list_page(
     let mut around = Surroundings::load(state, &mut tx, tenant, &user).await?;
     let catalog = around.catalog.clone();
     let options = &catalog.options;
-    let mut query = ListQuery::parse(&raw, &user, &options);
+    let mut query = ListQuery::parse(&raw, &user, options);
     query.set_scope(around.scope.take());
     if query.requester.is_none() && !raw.requester.trim().is_empty() && user.role.is_staff() {
         // A requester given by email.
@@ -204,7 +204,7 @@ pub(crate) async fn list_page(
                 .map_or(UserId(uuid::Uuid::nil()), |(u, _)| u.id),
         );
     }
-    let page = list::fetch_page(&mut tx, tenant.id, &user, &query, &options).await?;
+    let page = list::fetch_page(&mut tx, tenant.id, &user, &query, &catalog).await?;
     let (n, capped) = if query.words.is_some() {
         // Counting a search's matches means testing every ticket that might
         // match (600 ms for common words at a 300k-ticket tenant): a search
@@ -212,7 +212,7 @@ pub(crate) async fn list_page(
         let shown = i64::try_from(page.rows.len()).unwrap_or(i64::MAX);
         (shown, page.next.is_some())
     } else {
-        count(&mut tx, &user, &query, &options, Some(&around.counts)).await?
+        count(&mut tx, &user, &query, options, Some(&around.counts)).await?
     };
     let agents = &catalog.staff;
     let Surroundings {
@@ -376,7 +376,7 @@ pub(crate) async fn list_page(
         bulk: user
             .role
             .is_staff()
-            .then(|| super::queue_handlers::bulk_bar(&base, raw_query, &options, &agents)),
+            .then(|| super::queue_handlers::bulk_bar(&base, raw_query, options, agents)),
         chrome,
         base,
     };
@@ -577,7 +577,6 @@ async fn render_new(
 ) -> AppResult<NewPage> {
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let catalog = state.catalogs.of(&mut tx, tenant).await?;
-    let options = &catalog.options;
     let prefix = tenant.ticket_prefix.clone();
     let mut form = form_view(user, tenant, &catalog, input, None, errors);
     let policy = attachments::policy::Policy::new(&state.config, &catalog.attachments);
@@ -586,7 +585,7 @@ async fn render_new(
         form.errors.get(attachments::FIELD).cloned(),
     ));
     form.idempotency_key = key.unwrap_or_else(auth::tokens::random_token);
-    let side = side_list(&mut tx, user, tenant, &prefix, options, None, None).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, &catalog, None, None).await?;
     tx.commit().await?;
     Ok(NewPage {
         chrome,
@@ -835,7 +834,7 @@ pub(crate) async fn detail_page(
         user,
         tenant,
         &prefix,
-        options,
+        &catalog,
         Some(number),
         Some(&context.counters),
     )
@@ -1112,7 +1111,7 @@ async fn render_edit(
         input.loaded_at = Some(ticket.updated_at);
     }
     let form = form_view(user, tenant, &catalog, &input, Some(&ticket), errors);
-    let side = side_list(&mut tx, user, tenant, &prefix, options, Some(number), None).await?;
+    let side = side_list(&mut tx, user, tenant, &prefix, &catalog, Some(number), None).await?;
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(EditPage {
@@ -1227,13 +1226,13 @@ pub async fn activity(
     let ticket = load_visible(&mut tx, &user, number).await?;
     let prefix = tenant.ticket_prefix.clone();
     let events = events::list(&mut tx, tenant.id, ticket.id, user.role.is_staff()).await?;
-    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let catalog = state.catalogs.of(&mut tx, &tenant).await?;
     let side = side_list(
         &mut tx,
         &user,
         &tenant,
         &prefix,
-        &options,
+        &catalog,
         Some(number),
         None,
     )

@@ -7,7 +7,7 @@
 //! [`COUNT_CAP`], and the unfiltered totals come from the status counters.
 
 use super::model::{CategoryId, PriorityId, StatusCategory, StatusId, TicketId, TypeId};
-use super::options::TicketOptions;
+use super::{catalog::Catalog, options::TicketOptions};
 use crate::{
     auth::model::User,
     db::{TenantId, UserId},
@@ -381,8 +381,9 @@ impl ListQuery {
     }
 }
 
-/// One row of the list, with the names it shows. The option lists' names
-/// are filled in from [`TicketOptions`] ([`fetch_page`]), not read per row.
+/// One row of the list, with the names it shows. The option lists' and the
+/// staff's names are filled in from the tenant's [`Catalog`] ([`fetch_page`]),
+/// not read per row; only the requester's name is.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListRow {
     pub id: TicketId,
@@ -399,21 +400,61 @@ pub struct ListRow {
     #[sqlx(default)]
     pub priority_name: String,
     pub priority_rank: i32,
+    requester_id: UserId,
     pub requester_name: String,
+    assignee_id: Option<UserId>,
+    #[sqlx(default)]
     pub assignee_name: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub last_reply_at: Option<OffsetDateTime>,
+    last_reply_by: Option<UserId>,
+    #[sqlx(default)]
     pub last_reply_by_name: Option<String>,
     pub reopened: bool,
 }
 
 impl ListRow {
-    fn name_options(&mut self, options: &TicketOptions) {
+    /// Fills in the names the catalog knows: the options', the assignee's (a
+    /// staff member) and the last replier's when it is the requester or staff.
+    /// Adds whom the catalog does not know to `unknown`.
+    fn name_from(&mut self, catalog: &Catalog, unknown: &mut Vec<UserId>) {
+        let options = &catalog.options;
         let name = |found: Option<&str>| found.unwrap_or_default().to_owned();
         self.type_name = name(options.ticket_type(self.type_id).map(|t| t.name.as_str()));
         self.status_name = name(options.status(self.status_id).map(|s| s.name.as_str()));
         self.priority_name = name(options.priority(self.priority_id).map(|p| p.name.as_str()));
+        let requester = (self.requester_id, self.requester_name.as_str());
+        let mut known = |id: Option<UserId>| {
+            let id = id?;
+            let found = if id == requester.0 {
+                Some(requester.1.to_owned())
+            } else {
+                catalog.staff_names.get(&id).cloned()
+            };
+            if found.is_none() {
+                unknown.push(id);
+            }
+            found
+        };
+        self.assignee_name = known(self.assignee_id);
+        self.last_reply_by_name = known(self.last_reply_by);
+    }
+
+    /// Fills in the names [`Self::name_from`] left unknown.
+    fn name_rest(&mut self, names: &[(UserId, String)]) {
+        let find = |id: Option<UserId>| {
+            names
+                .iter()
+                .find(|(known, _)| Some(*known) == id)
+                .map(|(_, name)| name.clone())
+        };
+        if self.assignee_name.is_none() {
+            self.assignee_name = find(self.assignee_id);
+        }
+        if self.last_reply_by_name.is_none() {
+            self.last_reply_by_name = find(self.last_reply_by);
+        }
     }
 
     fn cursor(&self, sort: Sort) -> Cursor {
@@ -553,15 +594,17 @@ fn push_filters<'a>(
 /// tenant it joined 28k tickets to find page 50 (1 s) and OR-ed three 80k-row
 /// bitmaps to count My queue (200 ms), where walking `tickets_open_covering_idx`
 /// takes a millisecond. Planning is cheap because the statement is one table:
-/// the names come from scalar subqueries ([`LIST_SELECT`]), not a seven-table
-/// join (whose join-order search cost 10-80 ms).
+/// the requester's name comes from a scalar subquery ([`LIST_SELECT`]) and the
+/// others from the catalog, not a seven-table join (whose join-order search
+/// cost 10-80 ms).
 pub async fn fetch_page(
     conn: &mut PgConnection,
     tenant: TenantId,
     viewer: &User,
     query: &ListQuery,
-    options: &TicketOptions,
+    catalog: &Catalog,
 ) -> Result<Page, sqlx::Error> {
+    let options = &catalog.options;
     let mut rows = match &query.words {
         Some(words) => search_page(conn, tenant, viewer, query, words, options).await?,
         None => list_rows(conn, tenant, viewer, query, options).await?,
@@ -572,8 +615,22 @@ pub async fn fetch_page(
     } else {
         None
     };
+    let mut unknown = Vec::new();
     for row in &mut rows {
-        row.name_options(options);
+        row.name_from(catalog, &mut unknown);
+    }
+    if !unknown.is_empty() {
+        // Someone neither the requester nor staff replied last (a customer
+        // copied in, say): their names in one lookup.
+        let names: Vec<(UserId, String)> =
+            sqlx::query_as("select id, name from users where tenant_id = $1 and id = any($2)")
+                .bind(tenant)
+                .bind(&unknown)
+                .fetch_all(conn)
+                .await?;
+        for row in &mut rows {
+            row.name_rest(&names);
+        }
     }
     Ok(Page { rows, next })
 }
@@ -633,19 +690,15 @@ async fn search_page(
     list_rows(conn, tenant, viewer, query, options).await
 }
 
-/// The list's columns. People's names come from scalar subqueries
-/// (primary-key lookups for the page's rows only), so the statement plans as
-/// one table; the option lists' names come from [`TicketOptions`].
+/// The list's columns. The requester's name comes from a scalar subquery (a
+/// primary-key lookup for the page's rows only), so the statement plans as one
+/// table; the other names come from the catalog ([`ListRow::name_from`]).
 const LIST_SELECT: &str = "select t.id, t.number, t.subject, t.type_id, t.status_id, \
         t.status_category, t.priority_id, t.priority_rank, \
+        t.requester_id, \
         (select name from users where tenant_id = t.tenant_id and id = t.requester_id) \
           as requester_name, \
-        (select name from users where tenant_id = t.tenant_id and id = t.assignee_id) \
-          as assignee_name, \
-        t.created_at, t.updated_at, t.last_reply_at, \
-        (select name from users where tenant_id = t.tenant_id and id = t.last_reply_by) \
-          as last_reply_by_name, \
-        t.reopened \
+        t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened \
    from tickets t";
 
 fn order_by(sort: Sort) -> &'static str {

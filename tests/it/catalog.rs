@@ -135,3 +135,83 @@ async fn each_tenant_sees_its_own_catalog() {
     assert!(!list.body.contains(&acme.agent.name));
     assert!(list.body.contains(&globex.agent.name));
 }
+
+/// The list takes staff names from the catalog and looks up only the people it
+/// does not know: each row still names its requester, assignee and last replier.
+#[tokio::test]
+async fn the_list_names_everyone_on_its_rows() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let copied = add_user(
+        &app,
+        acme.tenant.id,
+        "cc@acme.test",
+        "Copied Customer",
+        Role::Customer,
+    )
+    .await;
+    let former = add_user(
+        &app,
+        acme.tenant.id,
+        "former@acme.test",
+        "Former Agent",
+        Role::Agent,
+    )
+    .await;
+    let mut input = subject("Three people");
+    input.requester = acme.customer.email.clone();
+    input.assignee = former.id.to_string();
+    let assigned = create_direct(&app, &acme.agent, input).await;
+    let mut input = subject("Staff replied");
+    input.requester = acme.customer.email.clone();
+    let staff_replied = create_direct(&app, &acme.agent, input).await;
+    let set_last_reply = |number: i64, by: tessera::db::UserId| {
+        let pool = app.db.pool().clone();
+        let tenant = acme.tenant.id;
+        async move {
+            sqlx::query(
+                "update tickets set last_reply_at = now(), last_reply_by = $3 \
+                  where tenant_id = $1 and number = $2",
+            )
+            .bind(tenant)
+            .bind(number)
+            .bind(by)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    set_last_reply(assigned, copied.id).await;
+    set_last_reply(staff_replied, acme.admin.id).await;
+    elsewhere(
+        &app,
+        "update users set active = false where tenant_id = $1 and email = 'former@acme.test'",
+        acme.tenant.id,
+    )
+    .await;
+
+    sign_in_as(&mut app, "acme", &acme.admin.email).await;
+    let list = app.get("/acme/tickets?queue=all").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let row = |number: i64| {
+        let marker = format!("/acme/tickets/{number}\"");
+        let start = list.body.find(&marker).expect("the ticket is listed");
+        let end = start + list.body[start..].find("</tr>").expect("the row ends");
+        list.body[start..end].to_owned()
+    };
+    let first = row(assigned);
+    assert!(first.contains(&acme.customer.name), "requester: {first}");
+    assert!(
+        first.contains("Former Agent"),
+        "a deactivated assignee: {first}"
+    );
+    assert!(
+        first.contains("by Copied Customer"),
+        "last replier: {first}"
+    );
+    let second = row(staff_replied);
+    assert!(
+        second.contains(&format!("by {}", acme.admin.name)),
+        "{second}"
+    );
+}
