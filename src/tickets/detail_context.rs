@@ -1,15 +1,10 @@
 //! What a ticket's page shows besides the ticket, its replies and files: the
 //! tenant's catalog (option lists, attachment and reopening settings, for staff
 //! the assignee and group choices), who follows the ticket, and for staff its
-//! live guest links and the status counters the side list's count reads. The
-//! catalog as kept, the rest in one statement: as separate queries these were
-//! nine round trips, most of the page's time.
+//! live guest links. The catalog as kept, the rest in one statement: as
+//! separate queries these were nine round trips, most of the page's time.
 
-use super::{
-    catalog::Catalog,
-    model::{StatusId, TicketId},
-    repo::Follower,
-};
+use super::{catalog::Catalog, model::TicketId, repo::Follower};
 use crate::{auth::model::User, state::AppState, tenants::Tenant};
 use sqlx::{PgConnection, types::Json};
 use std::sync::Arc;
@@ -18,21 +13,19 @@ pub struct DetailContext {
     pub catalog: Arc<Catalog>,
     pub following: bool,
     pub followers: Vec<Follower>,
-    /// Staff only (0 for customers), like the counters (empty).
+    /// Staff only (0 for customers).
     pub guest_links: i64,
-    pub counters: Vec<(StatusId, i64)>,
 }
 
 #[derive(sqlx::FromRow)]
 struct Row {
     followers: Json<Vec<Follower>>,
     guest_links: i64,
-    counters: Json<Vec<(StatusId, i64)>>,
 }
 
 impl DetailContext {
-    /// `$3` says whether the viewer is staff: each staff-only `case` runs
-    /// for staff only.
+    /// `$3` says whether the viewer is staff: the staff-only `case` runs for
+    /// staff only.
     pub async fn load(
         state: &AppState,
         conn: &mut PgConnection,
@@ -50,10 +43,7 @@ impl DetailContext {
                  where f.tenant_id = $1 and f.ticket_id = $2) as followers, \
                case when $3 then (select count(*) from ticket_access_links \
                                    where tenant_id = $1 and ticket_id = $2 and revoked_at is null) \
-                    else 0 end as guest_links, \
-               case when $3 then (select coalesce(json_agg(json_build_array(status_id, n)), '[]') \
-                                    from ticket_status_counts where tenant_id = $1) \
-                    else '[]' end as counters",
+                    else 0 end as guest_links",
         )
         .bind(viewer.tenant_id)
         .bind(ticket)
@@ -67,7 +57,6 @@ impl DetailContext {
             following: row.followers.iter().any(|f| f.user_id == viewer.id),
             followers: row.followers.0,
             guest_links: row.guest_links,
-            counters: row.counters.0,
         })
     }
 }

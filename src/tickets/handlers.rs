@@ -125,31 +125,40 @@ async fn count(
     Ok((n.min(list::COUNT_CAP), n > list::COUNT_CAP))
 }
 
-/// The condensed default list shown beside a ticket or form on wide screens.
-/// `catalog` is the tenant's the page read already (the statuses tell the
-/// count which tickets are closed).
-async fn side_list(
-    tx: &mut TenantTx,
-    user: &User,
-    tenant: &Tenant,
-    prefix: &str,
-    catalog: &Catalog,
-    current: Option<i64>,
-    counters: Option<&[(StatusId, i64)]>,
-) -> Result<SideList, sqlx::Error> {
-    let query = ListQuery::default();
-    let page = list::fetch_page(tx, user.tenant_id, user, &query, catalog).await?;
-    let (n, capped) = count(tx, user, &query, &catalog.options, counters).await?;
+/// The condensed default list shown beside a ticket or form on wide screens,
+/// fetched by the page once it is in view ([`SideSlot`]); `current` is the
+/// ticket shown beside it.
+pub async fn side(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    tenant: Tenant,
+    Query(query): Query<SideQuery>,
+) -> AppResult<SidePartial> {
+    let current = query.current.trim().parse::<i64>().ok();
+    let mut tx = state.db.tenant_tx(tenant.id).await?;
+    let catalog = state.catalogs.of(&mut tx, &tenant).await?;
+    let list = ListQuery::default();
+    let page = list::fetch_page(&mut tx, tenant.id, &user, &list, &catalog).await?;
+    let (n, capped) = count(&mut tx, &user, &list, &catalog.options, None).await?;
+    tx.commit().await?;
     let base = tenant.base_path();
-    Ok(SideList {
-        rows: page
-            .rows
-            .iter()
-            .map(|row| RowView::new(row, &base, prefix, current))
-            .collect(),
-        showing: showing_line(n, capped, false),
-        list_href: format!("{base}/tickets"),
+    Ok(SidePartial {
+        side: SideList {
+            rows: page
+                .rows
+                .iter()
+                .map(|row| RowView::new(row, &base, &tenant.ticket_prefix, current))
+                .collect(),
+            showing: showing_line(n, capped, false),
+            list_href: format!("{base}/tickets"),
+        },
     })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct SideQuery {
+    #[serde(default)]
+    current: String,
 }
 
 pub async fn list(
@@ -577,7 +586,6 @@ async fn render_new(
 ) -> AppResult<NewPage> {
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let catalog = state.catalogs.of(&mut tx, tenant).await?;
-    let prefix = tenant.ticket_prefix.clone();
     let mut form = form_view(user, tenant, &catalog, input, None, errors);
     let policy = attachments::policy::Policy::new(&state.config, &catalog.attachments);
     form.upload = Some(UploadField::new(
@@ -585,7 +593,7 @@ async fn render_new(
         form.errors.get(attachments::FIELD).cloned(),
     ));
     form.idempotency_key = key.unwrap_or_else(auth::tokens::random_token);
-    let side = side_list(&mut tx, user, tenant, &prefix, &catalog, None, None).await?;
+    let side = SideSlot::new(&tenant.base_path(), None);
     tx.commit().await?;
     Ok(NewPage {
         chrome,
@@ -829,16 +837,7 @@ pub(crate) async fn detail_page(
     let context = DetailContext::load(state, &mut tx, tenant, user, ticket.id).await?;
     let catalog = context.catalog.clone();
     let options = &catalog.options;
-    let side = side_list(
-        &mut tx,
-        user,
-        tenant,
-        &prefix,
-        &catalog,
-        Some(number),
-        Some(&context.counters),
-    )
-    .await?;
+    let side = SideSlot::new(&base, Some(number));
     tx.commit().await?;
     let DetailContext {
         following,
@@ -1111,7 +1110,7 @@ async fn render_edit(
         input.loaded_at = Some(ticket.updated_at);
     }
     let form = form_view(user, tenant, &catalog, &input, Some(&ticket), errors);
-    let side = side_list(&mut tx, user, tenant, &prefix, &catalog, Some(number), None).await?;
+    let side = SideSlot::new(&tenant.base_path(), Some(number));
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(EditPage {
@@ -1226,17 +1225,7 @@ pub async fn activity(
     let ticket = load_visible(&mut tx, &user, number).await?;
     let prefix = tenant.ticket_prefix.clone();
     let events = events::list(&mut tx, tenant.id, ticket.id, user.role.is_staff()).await?;
-    let catalog = state.catalogs.of(&mut tx, &tenant).await?;
-    let side = side_list(
-        &mut tx,
-        &user,
-        &tenant,
-        &prefix,
-        &catalog,
-        Some(number),
-        None,
-    )
-    .await?;
+    let side = SideSlot::new(&tenant.base_path(), Some(number));
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(ActivityPage {

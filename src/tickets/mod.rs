@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
             get(handlers::list).post(handlers::create),
         )
         .route("/{tenant}/tickets/new", get(handlers::new_form))
+        .route("/{tenant}/tickets/side", get(handlers::side))
         .route(
             "/{tenant}/tickets/category-options",
             get(handlers::category_options),

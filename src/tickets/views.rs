@@ -95,6 +95,34 @@ pub struct SideList {
     pub list_href: String,
 }
 
+/// Where a page's [`SideList`] comes from: it is fetched when it comes into
+/// view (`tickets/side`), so the page itself does not read a list and its
+/// count, and narrow screens, which hide it, never ask for it.
+pub struct SideSlot {
+    pub href: String,
+    pub list_href: String,
+}
+
+impl SideSlot {
+    /// The slot of the list beside ticket `current` (or beside a form).
+    pub fn new(base: &str, current: Option<i64>) -> Self {
+        Self {
+            href: match current {
+                Some(number) => format!("{base}/tickets/side?current={number}"),
+                None => format!("{base}/tickets/side"),
+            },
+            list_href: format!("{base}/tickets"),
+        }
+    }
+}
+
+/// `GET tickets/side`: the list beside a ticket or form, alone.
+#[derive(Template, WebTemplate)]
+#[template(path = "tickets/side.html")]
+pub struct SidePartial {
+    pub side: SideList,
+}
+
 /// The list's optional columns; number and subject always show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shown {
@@ -315,7 +343,7 @@ pub struct NewPage {
     pub chrome: Chrome,
     pub base: String,
     pub form: TicketFormView,
-    pub side: SideList,
+    pub side: SideSlot,
 }
 
 /// A change someone else made while an edit form was open.
@@ -331,7 +359,7 @@ pub struct EditPage {
     pub ticket_href: String,
     pub form: TicketFormView,
     pub stale: Option<Vec<ChangeView>>,
-    pub side: SideList,
+    pub side: SideSlot,
 }
 
 /// A reply or note as the viewer sees it.
@@ -413,7 +441,7 @@ pub struct DetailPage {
     pub resolution_notes: Option<SafeHtml>,
     pub replies: Vec<ReplyView>,
     pub reply_box: ReplyBox,
-    pub side: SideList,
+    pub side: SideSlot,
     /// Staff only.
     pub assignment: Option<AssignmentPanel>,
 }
@@ -435,7 +463,7 @@ pub struct ActivityPage {
     pub href: String,
     pub subject: String,
     pub events: Vec<EventView>,
-    pub side: SideList,
+    pub side: SideSlot,
 }
 
 #[derive(Template, WebTemplate)]

@@ -37,6 +37,10 @@ test('a customer creates a ticket through the form and finds it in the list', as
   await page.waitForURL(/\/demo\/tickets\/\d+\?notice=created/);
   await assert.doesNotReject(page.getByText(/Ticket TKT-\d{6} created/).waitFor());
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), subject);
+  // Beside it, the list arrives once in view, with this ticket marked.
+  const current = page.locator('.split-list tr[aria-current="true"]');
+  await current.waitFor();
+  assert.match(await current.textContent(), new RegExp(subject));
   assert.match(await page.locator('.ticket-meta').textContent(), /Technical › Access › Password reset/);
   assert.equal(await page.locator('.description strong').textContent(), 'export');
 
@@ -57,6 +61,11 @@ test('a customer creates a ticket through the form and finds it in the list', as
 
 test('on a phone the ticket opens as its own page with a way back', async () => {
   const page = await newPage(browser, { width: 390, colorScheme: 'dark' });
+  // The hidden list beside the ticket is never fetched on a narrow screen.
+  const sideRequests = [];
+  page.on('request', (request) => {
+    if (request.url().includes('/tickets/side')) sideRequests.push(request.url());
+  });
   await signIn(page, DEMO.tenant, 'agent@demo.test', DEMO.password);
   await page.waitForURL('**/demo/');
   await page.goto(`${BASE_URL}/demo/tickets`);
@@ -65,6 +74,8 @@ test('on a phone the ticket opens as its own page with a way back', async () => 
   await page.waitForURL(/\/demo\/tickets\/\d+$/);
   assert.equal(await page.locator('.split-list').isVisible(), false);
   assert.equal(await page.getByRole('link', { name: '← Back to all tickets' }).isVisible(), true);
+  await page.waitForLoadState('networkidle');
+  assert.deepEqual(sideRequests, []);
   await screenshot(page, 'ticket-detail-390-dark');
   assertNoProblems(page);
   await closePage(page);

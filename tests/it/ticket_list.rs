@@ -185,11 +185,24 @@ async fn the_list_beside_a_ticket_counts_the_same_tickets_as_the_list() {
     create_direct(&app, &acme.customer, subject("Two")).await;
     for who in [&acme.agent.email, &acme.customer.email] {
         sign_in_as(&mut app, "acme", who).await;
+        // The page asks for its side list once the list is in view.
         let page = app.get("/acme/tickets/1").await;
         assert!(
             page.body
+                .contains("hx-get=\"/acme/tickets/side?current=1\" hx-trigger=\"intersect once\""),
+            "{who}: {}",
+            page.body
+        );
+        let side = app.get("/acme/tickets/side?current=1").await;
+        assert_eq!(side.status, StatusCode::OK);
+        assert!(
+            side.body
                 .contains("<p class=\"muted small\">Showing 2 tickets (closed tickets hidden)</p>"),
             "{who}"
+        );
+        assert!(
+            side.body.contains("aria-current=\"true\""),
+            "{who}: the ticket shown is marked"
         );
     }
 }
