@@ -512,7 +512,9 @@ pub async fn create_keyed(
     let tags = if staff { checked.tags } else { Vec::new() };
 
     let id = TicketId::generate();
-    // Taken last: the counter row stays locked until commit.
+    let prefix = repo::ticket_prefix(tx, tenant).await?;
+    // Taken last: the counter row stays locked until commit, and every
+    // create of the tenant waits for it (what follows is the ticket's own).
     let number = repo::take_number(tx, tenant).await?;
     repo::insert(
         tx,
@@ -555,7 +557,6 @@ pub async fn create_keyed(
     if let Some(assignee) = assignee {
         repo::add_follower(tx, tenant, id, assignee, now).await?;
     }
-    let prefix = repo::ticket_prefix(tx, tenant).await?;
     crate::email::notify::ticket_created(tx, now, actor, id).await?;
     Ok(Created {
         number,
