@@ -417,28 +417,27 @@ pub struct ListRow {
 impl ListRow {
     /// Fills in the names the catalog knows: the options', the assignee's (a
     /// staff member) and the last replier's when it is the requester or staff.
-    /// Adds whom the catalog does not know to `unknown`.
-    fn name_from(&mut self, catalog: &Catalog, unknown: &mut Vec<UserId>) {
+    /// Returns the assignee and last replier when the catalog does not know them.
+    fn name_from(&mut self, catalog: &Catalog) -> [Option<UserId>; 2] {
         let options = &catalog.options;
         let name = |found: Option<&str>| found.unwrap_or_default().to_owned();
         self.type_name = name(options.ticket_type(self.type_id).map(|t| t.name.as_str()));
         self.status_name = name(options.status(self.status_id).map(|s| s.name.as_str()));
         self.priority_name = name(options.priority(self.priority_id).map(|p| p.name.as_str()));
-        let requester = (self.requester_id, self.requester_name.as_str());
-        let mut known = |id: Option<UserId>| {
-            let id = id?;
-            let found = if id == requester.0 {
-                Some(requester.1.to_owned())
+        let known = |id: UserId| {
+            if id == self.requester_id {
+                Some(self.requester_name.clone())
             } else {
                 catalog.staff_names.get(&id).cloned()
-            };
-            if found.is_none() {
-                unknown.push(id);
             }
-            found
         };
-        self.assignee_name = known(self.assignee_id);
-        self.last_reply_by_name = known(self.last_reply_by);
+        self.assignee_name = self.assignee_id.and_then(known);
+        self.last_reply_by_name = self.last_reply_by.and_then(known);
+        [
+            self.assignee_id.filter(|_| self.assignee_name.is_none()),
+            self.last_reply_by
+                .filter(|_| self.last_reply_by_name.is_none()),
+        ]
     }
 
     /// Fills in the names [`Self::name_from`] left unknown.
@@ -615,10 +614,11 @@ pub async fn fetch_page(
     } else {
         None
     };
-    let mut unknown = Vec::new();
-    for row in &mut rows {
-        row.name_from(catalog, &mut unknown);
-    }
+    let unknown: Vec<UserId> = rows
+        .iter_mut()
+        .flat_map(|row| row.name_from(catalog))
+        .flatten()
+        .collect();
     if !unknown.is_empty() {
         // Someone neither the requester nor staff replied last (a customer
         // copied in, say): their names in one lookup.
