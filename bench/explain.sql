@@ -17,7 +17,7 @@ explain (analyze, buffers, costs off)
 select count(*) from (select 1 from tickets t
  where t.tenant_id = :tenant and t.status_category <> 'closed'
    and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
- limit 201) capped;
+ order by t.updated_at desc, t.id desc limit 201) capped;
 explain (analyze, buffers, costs off)
 select status_id, n from ticket_status_counts where tenant_id = :tenant;
 explain (analyze, buffers, costs off)
@@ -37,7 +37,7 @@ explain (analyze, buffers, costs off)
 select count(*) from (select 1 from tickets t
  where t.tenant_id = :small and t.status_category <> 'closed'
    and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
- limit 201) capped;
+ order by t.updated_at desc, t.id desc limit 201) capped;
 rollback;
 
 \echo '### filtered list: status + priority + assignee + tag'
@@ -51,7 +51,7 @@ explain (analyze, buffers, costs off)
 explain (analyze, buffers, costs off)
 select count(*) from (select 1 from tickets t where t.tenant_id = :tenant and t.status_id = :status
    and t.priority_id = :priority and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
-   limit 201) capped;
+   order by t.updated_at desc, t.id desc limit 201) capped;
 rollback;
 
 \echo '### sort by priority'

@@ -19,7 +19,7 @@ select t.id, t.number, t.subject, ty.name as type_name, t.status_id, st.name as 
  order by t.updated_at desc, t.id desc limit 51;
 select count(*) from (select 1 from tickets t where t.tenant_id = :tenant and t.status_id = :status
    and t.priority_id = :priority and t.assignee_id = :assignee and t.tags @> array[:tag]::text[]
-   limit 1001) capped;
+   order by t.updated_at desc, t.id desc limit 201) capped;
 select id, name, category, color, position, is_default, retired from ticket_statuses where tenant_id = :tenant order by position;
 select status_id, n from ticket_status_counts where tenant_id = :tenant;
 select tenant_id, id, email, name, role, timezone, active from users

@@ -753,7 +753,10 @@ fn push_page<'a>(
 }
 
 /// How many tickets match, counting at most [`COUNT_CAP`] + 1. Planned for
-/// these values, like [`fetch_page`].
+/// these values, like [`fetch_page`], and in the list's order: the first
+/// tickets of the list are counted by walking the list's own index. Unordered,
+/// the planner sometimes OR-ed the scope's three indexes and read every
+/// matching ticket's page (1 ms against 0.2 at a 10k-ticket tenant).
 pub async fn count_capped(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -763,7 +766,8 @@ pub async fn count_capped(
 ) -> Result<i64, sqlx::Error> {
     let mut sql = QueryBuilder::<Postgres>::new("select count(*) from (select 1 from tickets t");
     push_filters(&mut sql, tenant, viewer, query, options);
-    sql.push(" limit ")
+    sql.push(order_by(query.sort))
+        .push(" limit ")
         .push(format_args!("{}", COUNT_CAP + 1))
         .push(") capped");
     sql.build_query_scalar::<i64>()
