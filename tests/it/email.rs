@@ -840,3 +840,35 @@ async fn the_admin_outbox_lists_failed_mail_and_a_retry_requeues_and_delivers_it
     assert!(page.body.contains("<td>Sent</td>"), "{}", page.body);
     assert!(!page.body.contains(">Retry</button>"), "{}", page.body);
 }
+
+/// A backlog longer than one batch goes out in one drain (between batches the
+/// worker only looks whether it should stop), not a batch per poll.
+#[tokio::test]
+async fn a_backlog_longer_than_a_batch_goes_out_in_one_drain() {
+    let sink = Sink::start();
+    let app = TestApp::with_config(smtp_config(sink.port)).await;
+    let acme = app.create_tenant("acme").await;
+    create_direct(&app, &acme.customer, subject("The first of many")).await;
+    // The ticket's mail, 250 more times over (fresh ids and keys).
+    sqlx::query(
+        "insert into email_outbox \
+         select (jsonb_populate_record(null::email_outbox, to_jsonb(o) || jsonb_build_object( \
+                   'id', gen_random_uuid(), 'message_id', o.message_id || '.' || n, \
+                   'idempotency_key', o.idempotency_key || '.' || n))).* \
+           from email_outbox o, generate_series(1, 250) n",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let total: i64 = sqlx::query_scalar("select count(*) from email_outbox")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(total > 200, "more than two batches: {total}");
+
+    let (_running, stop) = tokio::sync::watch::channel(false);
+    let report = worker(&app).drain(&stop).await.unwrap();
+    assert_eq!(report.sent as i64, total, "{report:?}");
+    assert_eq!(sink.mails().len() as i64, total);
+    assert_eq!(deliver(&app).await, Report::default());
+}
