@@ -12,7 +12,7 @@
 use super::{
     lifecycle,
     options::{OPTIONS_COLUMNS, OptionsRow, TicketOptions},
-    repo::{STAFF_JSON, StaffMember},
+    repo::StaffMember,
 };
 use crate::{
     attachments::policy,
@@ -44,8 +44,8 @@ struct Row {
     version: i64,
     #[sqlx(flatten)]
     options: OptionsRow,
-    staff: Json<Vec<StaffMember>>,
-    staff_names: Json<Vec<StaffMember>>,
+    /// Every agent and admin, `[id, name, active]` by name.
+    staff: Json<Vec<(UserId, String, bool)>>,
     groups: Json<Vec<(uuid::Uuid, String)>>,
     max_file_mb: Option<i32>,
     allow_list: Option<bool>,
@@ -60,9 +60,9 @@ impl Catalog {
     /// gets the defaults.
     pub async fn load(conn: &mut PgConnection, tenant: TenantId) -> Result<Self, sqlx::Error> {
         let row: Row = sqlx::query_as(&format!(
-            "select t.catalog_version as version, {OPTIONS_COLUMNS}, {STAFF_JSON} as staff, \
-               (select coalesce(json_agg(json_build_array(id, name)), '[]') from users \
-                 where tenant_id = $1 and role in ('agent', 'admin')) as staff_names, \
+            "select t.catalog_version as version, {OPTIONS_COLUMNS}, \
+               (select coalesce(json_agg(json_build_array(id, name, active) order by name), '[]') \
+                  from users where tenant_id = $1 and role in ('agent', 'admin')) as staff, \
                (select coalesce(json_agg(json_build_array(id, name) order by name), '[]') \
                   from groups where tenant_id = $1) as groups, \
                s.attachment_max_file_mb as max_file_mb, s.attachment_allow_list as allow_list, \
@@ -78,12 +78,20 @@ impl Catalog {
         Ok(Self {
             version: row.version,
             options: row.options.into(),
-            staff: row.staff.0,
+            staff: row
+                .staff
+                .iter()
+                .filter(|(_, _, active)| *active)
+                .map(|(id, name, _)| StaffMember {
+                    id: *id,
+                    name: name.clone(),
+                })
+                .collect(),
             staff_names: row
-                .staff_names
+                .staff
                 .0
                 .into_iter()
-                .map(|member| (member.id, member.name))
+                .map(|(id, name, _)| (id, name))
                 .collect(),
             groups: row.groups.0,
             attachments: policy::Settings {

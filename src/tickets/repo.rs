@@ -327,19 +327,13 @@ pub async fn remove_follower(
     Ok(deleted.rows_affected() == 1)
 }
 
-/// An active agent or admin as assignee choices show them. Read from a
-/// row, or from the JSON array `[id, name]` ([`STAFF_JSON`]).
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
+/// An active agent or admin as assignee choices show them (the tenant's
+/// catalog keeps them, `tickets::catalog`).
+#[derive(Debug, Clone)]
 pub struct StaffMember {
     pub id: UserId,
     pub name: String,
 }
-
-/// The tenant's (`$1`) active staff by name as one JSON value, for statements
-/// that read them beside other things.
-pub(crate) const STAFF_JSON: &str = "\
-    (select coalesce(json_agg(json_build_array(id, name) order by name), '[]') \
-       from users where tenant_id = $1 and role in ('agent', 'admin') and active)";
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Follower {
