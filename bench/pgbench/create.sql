@@ -1,17 +1,21 @@
--- Create ticket: the number from the locked counter row, the ticket (its
--- triggers keep the status counters and the search document), the creation
--- event, the requester as follower. As the app does it, in one transaction.
+-- Create ticket, as the app does it in one transaction: the ticket's own rows
+-- first (the creation event, the requester as follower; their references to
+-- the ticket are checked at commit), then the number from the locked counter
+-- row in the ticket's own insert (its triggers keep the status counters and
+-- the search document), last, so the counter is held only from there to commit.
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true);
-update ticket_counters set next_number = next_number + 1 where tenant_id = :tenant
- returning next_number - 1 as number \gset
-insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id,
-       priority_rank, status_id, status_category, requester_id, tags, created_at, updated_at)
-select :tenant, uuid_v7(), :number, 'pgbench ticket', 'created by the bench ceiling script',
-       :type, :priority, 2, :status, 'new', :requester, '{}', now(), now()
-returning id as ticket \gset
+select uuid_v7() as ticket \gset
 insert into ticket_events (tenant_id, id, ticket_id, actor_id, kind, internal, created_at)
 values (:tenant, uuid_v7(), :ticket, :agent, 'created', false, now());
 insert into ticket_followers (tenant_id, ticket_id, user_id, created_at)
 values (:tenant, :ticket, :requester, now()) on conflict do nothing;
+with taken as (
+  update ticket_counters set next_number = next_number + 1 where tenant_id = :tenant
+  returning next_number - 1 as number)
+insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id,
+       priority_rank, status_id, status_category, requester_id, tags, created_at, updated_at)
+select :tenant, :ticket, taken.number, 'pgbench ticket', 'created by the bench ceiling script',
+       :type, :priority, 2, :status, 'new', :requester, '{}', now(), now()
+  from taken;
 commit;

@@ -10,12 +10,7 @@
 //! checked (so a DNS answer that changes in between cannot redirect it).
 
 use super::{ORIGIN_MARK, clean};
-use crate::{
-    config::ChatConfig,
-    db::{TenantId, TenantTx},
-    error::AppError,
-    tickets::model::display_number,
-};
+use crate::{config::ChatConfig, db::TenantId, error::AppError, tickets::model::display_number};
 use anyhow::{Context as _, bail};
 use axum::http::Uri;
 use sqlx::PgConnection;
@@ -261,33 +256,68 @@ pub async fn ticket_event(
     event: ChatEvent,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let Some(hook) = settings(conn, tenant).await? else {
+    let Some(hook) = hook_for(conn, tenant, event).await? else {
         return Ok(());
     };
-    let wanted = match event {
+    let facts: ChatTicket = sqlx::query_as(
+        "select t.id, t.number, t.subject, t.version, te.slug, te.ticket_prefix \
+           from tickets t join tenants te on te.id = t.tenant_id \
+          where t.tenant_id = $1 and t.id = $2",
+    )
+    .bind(tenant)
+    .bind(ticket)
+    .fetch_one(&mut *conn)
+    .await?;
+    queue(conn, tenant, &hook, event, &facts, now).await
+}
+
+/// The tenant's webhook, if it wants `event`.
+pub async fn hook_for(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    event: ChatEvent,
+) -> Result<Option<Webhook>, sqlx::Error> {
+    Ok(settings(conn, tenant).await?.filter(|hook| match event {
         ChatEvent::NewTicket => hook.on_new_ticket,
         ChatEvent::Reopened => hook.on_reopened,
-    };
-    if !wanted {
-        return Ok(());
-    }
-    let (number, subject, version, slug, prefix): (i64, String, i32, String, String) =
-        sqlx::query_as(
-            "select t.number, t.subject, t.version, te.slug, te.ticket_prefix \
-               from tickets t join tenants te on te.id = t.tenant_id \
-              where t.tenant_id = $1 and t.id = $2",
-        )
-        .bind(tenant)
-        .bind(ticket)
-        .fetch_one(&mut *conn)
-        .await?;
-    let shown = display_number(&prefix, number);
+    }))
+}
+
+/// What a chat message says about a ticket.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ChatTicket {
+    pub id: Uuid,
+    pub number: i64,
+    pub subject: String,
+    pub version: i32,
+    pub slug: String,
+    pub ticket_prefix: String,
+}
+
+/// Queues the message about `ticket` for `hook` (see [`hook_for`]).
+pub async fn queue(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    hook: &Webhook,
+    event: ChatEvent,
+    ticket: &ChatTicket,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let ChatTicket {
+        id,
+        number,
+        subject,
+        version,
+        slug,
+        ticket_prefix,
+    } = ticket;
+    let shown = display_number(ticket_prefix, *number);
     let (what, key) = match event {
-        ChatEvent::NewTicket => ("New ticket", format!("chat:new:{ticket}")),
-        ChatEvent::Reopened => ("Reopened", format!("chat:reopened:{ticket}:{version}")),
+        ChatEvent::NewTicket => ("New ticket", format!("chat:new:{id}")),
+        ChatEvent::Reopened => ("Reopened", format!("chat:reopened:{id}:{version}")),
     };
     let link = format!("{ORIGIN_MARK}/{slug}/tickets/{number}");
-    let text = format!("{what} {shown}: {}\n{link}", clean(&subject));
+    let text = format!("{what} {shown}: {}\n{link}", clean(subject));
     let payload = serde_json::json!({ "text": text }).to_string();
     sqlx::query(
         "insert into email_outbox (tenant_id, id, recipient_email, from_name, template, ticket_id, \
@@ -302,8 +332,8 @@ pub async fn ticket_event(
         ChatEvent::NewTicket => "chat_new_ticket",
         ChatEvent::Reopened => "chat_reopened",
     })
-    .bind(ticket)
-    .bind(format!("{what} {shown}: {}", super::header_safe(&subject)))
+    .bind(id)
+    .bind(format!("{what} {shown}: {}", super::header_safe(subject)))
     .bind(&text)
     .bind(format!("<chat-{}@{slug}.tessera>", Uuid::now_v7()))
     .bind(key)
@@ -313,17 +343,6 @@ pub async fn ticket_event(
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// For callers holding a [`TenantTx`].
-pub async fn ticket_event_in(
-    tx: &mut TenantTx,
-    ticket: Uuid,
-    event: ChatEvent,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    let tenant = tx.tenant();
-    ticket_event(tx, tenant, ticket, event, now).await
 }
 
 #[cfg(test)]

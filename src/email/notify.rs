@@ -1,6 +1,7 @@
 //! Who gets what: the one place that turns an action into outbox rows. Each
 //! function runs in the action's own transaction, after the action's writes, and
-//! reads the ticket as that transaction sees it.
+//! reads the ticket as that transaction sees it; but a new ticket's messages are
+//! read before the ticket is stored and written after (see [`NewTicketNotice`]).
 //!
 //! - new ticket: a confirmation with the number and a link to the requester
 //!   (even when they opened it themselves: it is their receipt), and an
@@ -156,6 +157,20 @@ async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::
     .await
 }
 
+/// The users among `ids` (`None`s skipped), in no particular order.
+async fn users(tx: &mut TenantTx, ids: &[Option<UserId>]) -> Result<Vec<Recipient>, sqlx::Error> {
+    let tenant = tx.tenant();
+    let ids: Vec<UserId> = ids.iter().flatten().copied().collect();
+    sqlx::query_as::<_, Recipient>(&format!(
+        "select {RECIPIENT_COLUMNS} from users u {PREFERENCES_JOIN} \
+          where u.tenant_id = $1 and u.id = any($2)"
+    ))
+    .bind(tenant)
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await
+}
+
 async fn followers(tx: &mut TenantTx, ticket: Uuid) -> Result<Vec<Recipient>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as::<_, Recipient>(&format!(
@@ -189,6 +204,21 @@ async fn enqueue(
     to: &Recipient,
     draft: &Draft<'_>,
 ) -> Result<(), AppError> {
+    let path = match guest_path(tx, now, draft.facts, to).await? {
+        Some(path) => path,
+        None => ticket_path(draft.facts),
+    };
+    store(tx, now, to, draft, &path).await
+}
+
+/// Renders `draft` for `to`, its link leading to `path`, into the outbox.
+async fn store(
+    tx: &mut TenantTx,
+    now: OffsetDateTime,
+    to: &Recipient,
+    draft: &Draft<'_>,
+    path: &str,
+) -> Result<(), AppError> {
     let facts = draft.facts;
     let number = display_number(&facts.ticket_prefix, facts.number);
     let subject = header_safe(&format!("[{number}] {}", facts.subject));
@@ -202,7 +232,7 @@ async fn enqueue(
         by_recipient: draft.actor.id == to.id,
         number,
         ticket_subject: clean(&facts.subject),
-        link: format!("{ORIGIN_MARK}{}", ticket_path(tx, now, facts, to).await?),
+        link: format!("{ORIGIN_MARK}{path}"),
         body_html: markdown::render(&body),
         body_text: body,
         changes: draft.changes.clone(),
@@ -244,91 +274,201 @@ async fn enqueue(
     Ok(())
 }
 
-/// Where a message's link leads: the ticket page, or for a guest requester (no
-/// password to sign in with) a fresh access link that opens it.
-async fn ticket_path(
+/// Where a guest requester's link leads (they have no password to sign in
+/// with): a fresh access link that opens the ticket. `None` for everyone else,
+/// whose link is the [`ticket_path`].
+async fn guest_path(
     tx: &mut TenantTx,
     now: OffsetDateTime,
     facts: &TicketFacts,
     to: &Recipient,
-) -> Result<String, sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     if to.guest && to.id == facts.requester_id {
         let token = crate::guests::service::issue_link(tx, now, TicketId(facts.id), to.id).await?;
-        return Ok(crate::guests::service::access_path(&facts.slug, &token));
+        return Ok(Some(crate::guests::service::access_path(
+            &facts.slug,
+            &token,
+        )));
     }
-    Ok(format!("/{}/tickets/{}", facts.slug, facts.number))
+    Ok(None)
 }
 
-/// A new ticket: the requester's confirmation, and the assignee's notice.
-pub async fn ticket_created(
+fn ticket_path(facts: &TicketFacts) -> String {
+    format!("/{}/tickets/{}", facts.slug, facts.number)
+}
+
+/// A new ticket as its create holds it before taking its number.
+pub struct NewTicket<'a> {
+    pub id: TicketId,
+    pub subject: &'a str,
+    pub description: &'a str,
+    pub requester: UserId,
+    pub assignee: Option<UserId>,
+}
+
+/// A new ticket's messages with everything read but its number: the
+/// requester's confirmation, the assignee's notice, the team address's copy
+/// and the chat message. The create takes the number last, holding its
+/// tenant's counter until commit (see `tickets::service::create_keyed`), so
+/// [`prepare_ticket_created`] does every read (and a guest requester's access
+/// link) before, and [`NewTicketNotice::queue`] only renders and stores.
+pub struct NewTicketNotice {
+    facts: TicketFacts,
+    mails: Vec<PendingMail>,
+    chat: Option<super::chat::Webhook>,
+}
+
+struct PendingMail {
+    to: Recipient,
+    message: Created,
+    /// A guest requester's access link; everyone else's is the ticket page.
+    guest_path: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Created {
+    Receipt,
+    Assigned,
+    TeamCopy,
+}
+
+/// The tenant's facts a new ticket's messages print, and its shared inbox.
+#[derive(sqlx::FromRow)]
+struct TenantFacts {
+    slug: String,
+    tenant_name: String,
+    ticket_prefix: String,
+    notification_email: Option<String>,
+}
+
+/// Reads whom the new `ticket`'s messages go to (see [`NewTicketNotice`]).
+pub async fn prepare_ticket_created(
     tx: &mut TenantTx,
     now: OffsetDateTime,
     actor: &User,
-    ticket: TicketId,
-) -> Result<(), AppError> {
-    let facts = ticket_facts(tx, ticket).await?;
-    if let Some(requester) = user(tx, facts.requester_id).await?
-        && requester.active
-        && wants(&requester, Event::Created, facts.assignee_id)
-    {
-        let draft = Draft {
-            kind: Kind::TicketCreated,
-            facts: &facts,
-            actor,
-            body: &facts.description,
-            changes: Vec::new(),
-            internal: false,
-            key: format!("created:{}", facts.id),
-        };
-        enqueue(tx, now, &requester, &draft).await?;
-    }
-    if let Some(assignee) = facts.assignee_id.filter(|a| *a != facts.requester_id)
-        && let Some(assignee) = user(tx, assignee).await?
-        && may_receive(&assignee, actor.id, false)
-        && wants(&assignee, Event::Assignment, facts.assignee_id)
-    {
-        let draft = Draft {
-            kind: Kind::TicketAssigned,
-            facts: &facts,
-            actor,
-            body: &facts.description,
-            changes: Vec::new(),
-            internal: false,
-            key: format!("assigned:{}:{}", facts.id, facts.version),
-        };
-        enqueue(tx, now, &assignee, &draft).await?;
-    }
-    super::chat::ticket_event_in(tx, facts.id, super::chat::ChatEvent::NewTicket, now).await?;
+    ticket: NewTicket<'_>,
+) -> Result<NewTicketNotice, AppError> {
     let tenant = tx.tenant();
-    let address: Option<String> =
-        sqlx::query_scalar("select notification_email from tenant_settings where tenant_id = $1")
-            .bind(tenant)
-            .fetch_optional(&mut **tx)
-            .await?
-            .flatten();
-    if let Some(address) = address {
-        // The team's shared inbox: not a user, so no user id.
-        let team = Recipient {
-            id: UserId(Uuid::nil()),
-            email: address,
-            name: format!("{} team", facts.tenant_name),
-            staff: true,
-            active: true,
-            guest: false,
-            prefs: Preferences::default(),
-        };
-        let draft = Draft {
-            kind: Kind::TicketCreated,
-            facts: &facts,
-            actor,
-            body: &facts.description,
-            changes: Vec::new(),
-            internal: false,
-            key: format!("created-team:{}", facts.id),
-        };
-        enqueue(tx, now, &team, &draft).await?;
+    let place: TenantFacts = sqlx::query_as(
+        "select te.slug, te.name as tenant_name, te.ticket_prefix, s.notification_email \
+           from tenants te left join tenant_settings s on s.tenant_id = te.id \
+          where te.id = $1",
+    )
+    .bind(tenant)
+    .fetch_one(&mut **tx)
+    .await?;
+    let facts = TicketFacts {
+        id: ticket.id.0,
+        number: 0,
+        subject: ticket.subject.to_owned(),
+        description: ticket.description.to_owned(),
+        requester_id: ticket.requester,
+        assignee_id: ticket.assignee,
+        version: 0,
+        slug: place.slug,
+        tenant_name: place.tenant_name,
+        ticket_prefix: place.ticket_prefix,
+    };
+    let people = users(tx, &[Some(ticket.requester), ticket.assignee]).await?;
+    let mut mails = Vec::new();
+    if let Some(requester) = people.iter().find(|u| u.id == ticket.requester)
+        && requester.active
+        && wants(requester, Event::Created, ticket.assignee)
+    {
+        mails.push(PendingMail {
+            guest_path: guest_path(tx, now, &facts, requester).await?,
+            to: requester.clone(),
+            message: Created::Receipt,
+        });
     }
-    Ok(())
+    if let Some(assignee) = ticket.assignee.filter(|a| *a != ticket.requester)
+        && let Some(assignee) = people.iter().find(|u| u.id == assignee)
+        && may_receive(assignee, actor.id, false)
+        && wants(assignee, Event::Assignment, ticket.assignee)
+    {
+        mails.push(PendingMail {
+            to: assignee.clone(),
+            message: Created::Assigned,
+            guest_path: None,
+        });
+    }
+    if let Some(address) = place.notification_email {
+        // The team's shared inbox: not a user, so no user id.
+        mails.push(PendingMail {
+            to: Recipient {
+                id: UserId(Uuid::nil()),
+                email: address,
+                name: format!("{} team", facts.tenant_name),
+                staff: true,
+                active: true,
+                guest: false,
+                prefs: Preferences::default(),
+            },
+            message: Created::TeamCopy,
+            guest_path: None,
+        });
+    }
+    let chat = super::chat::hook_for(tx, tenant, super::chat::ChatEvent::NewTicket).await?;
+    Ok(NewTicketNotice { facts, mails, chat })
+}
+
+impl NewTicketNotice {
+    /// The tenant's ticket prefix (read with the rest).
+    pub fn ticket_prefix(&self) -> &str {
+        &self.facts.ticket_prefix
+    }
+
+    /// Renders and stores the messages of the ticket now stored with `number`
+    /// at `version`.
+    pub async fn queue(
+        mut self,
+        tx: &mut TenantTx,
+        now: OffsetDateTime,
+        actor: &User,
+        number: i64,
+        version: i32,
+    ) -> Result<(), AppError> {
+        self.facts.number = number;
+        self.facts.version = version;
+        let facts = &self.facts;
+        for mail in &self.mails {
+            let (kind, key) = match mail.message {
+                Created::Receipt => (Kind::TicketCreated, format!("created:{}", facts.id)),
+                Created::Assigned => (
+                    Kind::TicketAssigned,
+                    format!("assigned:{}:{}", facts.id, facts.version),
+                ),
+                Created::TeamCopy => (Kind::TicketCreated, format!("created-team:{}", facts.id)),
+            };
+            let draft = Draft {
+                kind,
+                facts,
+                actor,
+                body: &facts.description,
+                changes: Vec::new(),
+                internal: false,
+                key,
+            };
+            let path = mail
+                .guest_path
+                .clone()
+                .unwrap_or_else(|| ticket_path(facts));
+            store(tx, now, &mail.to, &draft, &path).await?;
+        }
+        if let Some(hook) = &self.chat {
+            let ticket = super::chat::ChatTicket {
+                id: facts.id,
+                number,
+                subject: facts.subject.clone(),
+                version,
+                slug: facts.slug.clone(),
+                ticket_prefix: facts.ticket_prefix.clone(),
+            };
+            let (tenant, event) = (tx.tenant(), super::chat::ChatEvent::NewTicket);
+            super::chat::queue(tx, tenant, hook, event, &ticket, now).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A reply or internal note: the followers it may reach, but its author.

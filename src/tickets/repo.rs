@@ -19,19 +19,6 @@ const TICKET_SELECT: &str = "select t.tenant_id, t.id, t.number, t.subject, t.de
   join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id \
   left join users a on a.tenant_id = t.tenant_id and a.id = t.assignee_id";
 
-/// Takes the tenant's next ticket number. The counter row stays locked until the
-/// transaction ends, so concurrent creates queue here and numbers have no gaps.
-pub async fn take_number(conn: &mut PgConnection, tenant: TenantId) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "insert into ticket_counters as c (tenant_id, next_number) values ($1, 2) \
-         on conflict (tenant_id) do update set next_number = c.next_number + 1 \
-         returning next_number - 1",
-    )
-    .bind(tenant)
-    .fetch_one(conn)
-    .await
-}
-
 pub async fn ticket_prefix(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -42,10 +29,9 @@ pub async fn ticket_prefix(
         .await
 }
 
-/// A ticket row to insert.
+/// A ticket row to insert; its number is taken by [`insert_numbered`].
 pub struct NewTicketRow<'a> {
     pub id: TicketId,
-    pub number: i64,
     pub subject: &'a str,
     pub description: &'a str,
     pub type_id: TypeId,
@@ -63,20 +49,37 @@ pub struct NewTicketRow<'a> {
     pub now: OffsetDateTime,
 }
 
-pub async fn insert(
+/// A stored ticket's number and version.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Numbered {
+    pub number: i64,
+    pub version: i32,
+}
+
+/// Inserts the ticket with the tenant's next number, in one statement. The
+/// counter row stays locked until the transaction ends, so concurrent creates
+/// of the tenant queue here and numbers have no gaps: whatever the transaction
+/// does after this statement, every other create waits for.
+pub async fn insert_numbered(
     conn: &mut PgConnection,
     tenant: TenantId,
     row: NewTicketRow<'_>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id, \
+) -> Result<Numbered, sqlx::Error> {
+    sqlx::query_as(
+        "with taken as ( \
+           insert into ticket_counters as c (tenant_id, next_number) values ($1, 2) \
+           on conflict (tenant_id) do update set next_number = c.next_number + 1 \
+           returning next_number - 1 as number) \
+         insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id, \
            priority_rank, status_id, status_category, category_id, requester_id, assignee_id, \
            group_id, tags, idempotency_key, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, $16, $16)",
+         select $1, $2, taken.number, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, \
+           $15, $15 \
+           from taken \
+         returning number, version",
     )
     .bind(tenant)
     .bind(row.id)
-    .bind(row.number)
     .bind(row.subject)
     .bind(row.description)
     .bind(row.type_id)
@@ -91,9 +94,8 @@ pub async fn insert(
     .bind(row.tags)
     .bind(row.now)
     .bind(row.idempotency_key)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await
 }
 
 /// The number of the ticket a submission with idempotency `key` created, if any.

@@ -18,6 +18,7 @@ use crate::{
     },
     clock::Clock,
     db::{Db, TenantTx, UserId},
+    email::notify,
     error::AppError,
 };
 use std::collections::BTreeMap;
@@ -512,33 +513,10 @@ pub async fn create_keyed(
     let tags = if staff { checked.tags } else { Vec::new() };
 
     let id = TicketId::generate();
-    let prefix = repo::ticket_prefix(tx, tenant).await?;
-    // Taken last: the counter row stays locked until commit, and every
-    // create of the tenant waits for it (what follows is the ticket's own).
-    let number = repo::take_number(tx, tenant).await?;
-    repo::insert(
-        tx,
-        tenant,
-        repo::NewTicketRow {
-            id,
-            number,
-            subject: &checked.subject,
-            description: &checked.description,
-            type_id: checked.type_id,
-            priority_id: checked.priority_id,
-            priority_rank: checked.priority_rank,
-            status_id: status.id,
-            status_category: status.category,
-            category_id: checked.category_id,
-            requester_id: requester.id,
-            assignee_id: assignee,
-            group_id: group,
-            tags: &tags,
-            idempotency_key,
-            now,
-        },
-    )
-    .await?;
+    // The ticket's own rows and every read its messages need come first: the
+    // number is taken last, in the ticket's insert, because from then until
+    // commit every other create of the tenant waits (numbers are gap-free).
+    // These rows' references to the ticket are checked at commit (0018).
     events::record(
         tx,
         tenant,
@@ -557,10 +535,48 @@ pub async fn create_keyed(
     if let Some(assignee) = assignee {
         repo::add_follower(tx, tenant, id, assignee, now).await?;
     }
-    crate::email::notify::ticket_created(tx, now, actor, id).await?;
+    let notice = notify::prepare_ticket_created(
+        tx,
+        now,
+        actor,
+        notify::NewTicket {
+            id,
+            subject: &checked.subject,
+            description: &checked.description,
+            requester: requester.id,
+            assignee,
+        },
+    )
+    .await?;
+    let prefix = notice.ticket_prefix().to_owned();
+    let stored = repo::insert_numbered(
+        tx,
+        tenant,
+        repo::NewTicketRow {
+            id,
+            subject: &checked.subject,
+            description: &checked.description,
+            type_id: checked.type_id,
+            priority_id: checked.priority_id,
+            priority_rank: checked.priority_rank,
+            status_id: status.id,
+            status_category: status.category,
+            category_id: checked.category_id,
+            requester_id: requester.id,
+            assignee_id: assignee,
+            group_id: group,
+            tags: &tags,
+            idempotency_key,
+            now,
+        },
+    )
+    .await?;
+    notice
+        .queue(tx, now, actor, stored.number, stored.version)
+        .await?;
     Ok(Created {
-        number,
-        display_number: super::model::display_number(&prefix, number),
+        number: stored.number,
+        display_number: super::model::display_number(&prefix, stored.number),
         replayed: false,
     })
 }
@@ -824,7 +840,7 @@ pub(crate) async fn edit_in(
             events::record(tx, tenant, event, now).await?;
         }
     }
-    crate::email::notify::ticket_edited(tx, now, actor, current.id, &changes).await?;
+    notify::ticket_edited(tx, now, actor, current.id, &changes).await?;
     Ok(())
 }
 
