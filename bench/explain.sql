@@ -2,22 +2,20 @@
 -- tessera_app with the tenant set (RLS on). bench/run passes the psql variables.
 -- Writes (create, reply) are explained inside a transaction that rolls back.
 \pset footer off
--- The list's statement up to its conditions, as src/tickets/list.rs sends it.
+-- The first page of a list with its capped count (fetch_page_counted), up to its conditions.
+\set counted_select 'select t.*, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, count(*) over () as matched from (select t.tenant_id, t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, t.requester_id, t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened from tickets t'
+-- The list's statement (any other page) up to its conditions, as src/tickets/list.rs sends it.
 \set list_select 'select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, t.requester_id, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened from tickets t'
 
-\echo '### queue page, My queue (big tenant)'
+\echo '### queue page, My queue (big tenant): the page with its capped count'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-:list_select
+:counted_select
  where t.tenant_id = :tenant and t.status_category <> 'closed'
    and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
+ order by t.updated_at desc, t.id desc limit 201) t
  order by t.updated_at desc, t.id desc limit 51;
-explain (analyze, buffers, costs off)
-select count(*) from (select 1 from tickets t
- where t.tenant_id = :tenant and t.status_category <> 'closed'
-   and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
- order by t.updated_at desc, t.id desc limit 201) capped;
 explain (analyze, buffers, costs off)
 select status_id, n from ticket_status_counts where tenant_id = :tenant;
 explain (analyze, buffers, costs off)
@@ -25,33 +23,26 @@ select tenant_id, id, email, name, role, timezone, active from users
  where tenant_id = :tenant and role in ('agent', 'admin') and active order by name;
 rollback;
 
-\echo '### queue page, My queue (small tenant)'
+\echo '### queue page, My queue (small tenant): the page with its capped count'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
 explain (analyze, buffers, costs off)
-:list_select
+:counted_select
  where t.tenant_id = :small and t.status_category <> 'closed'
    and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
+ order by t.updated_at desc, t.id desc limit 201) t
  order by t.updated_at desc, t.id desc limit 51;
-explain (analyze, buffers, costs off)
-select count(*) from (select 1 from tickets t
- where t.tenant_id = :small and t.status_category <> 'closed'
-   and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
- order by t.updated_at desc, t.id desc limit 201) capped;
 rollback;
 
-\echo '### filtered list: status + priority + assignee + tag'
+\echo '### filtered list: status + priority + assignee + tag, with its capped count'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-:list_select
+:counted_select
  where t.tenant_id = :tenant and t.status_id = :status and t.priority_id = :priority
    and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
+ order by t.updated_at desc, t.id desc limit 201) t
  order by t.updated_at desc, t.id desc limit 51;
-explain (analyze, buffers, costs off)
-select count(*) from (select 1 from tickets t where t.tenant_id = :tenant and t.status_id = :status
-   and t.priority_id = :priority and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
-   order by t.updated_at desc, t.id desc limit 201) capped;
 rollback;
 
 \echo '### sort by priority'

@@ -157,20 +157,6 @@ async fn user(tx: &mut TenantTx, id: UserId) -> Result<Option<Recipient>, sqlx::
     .await
 }
 
-/// The users among `ids` (`None`s skipped), in no particular order.
-async fn users(tx: &mut TenantTx, ids: &[Option<UserId>]) -> Result<Vec<Recipient>, sqlx::Error> {
-    let tenant = tx.tenant();
-    let ids: Vec<UserId> = ids.iter().flatten().copied().collect();
-    sqlx::query_as::<_, Recipient>(&format!(
-        "select {RECIPIENT_COLUMNS} from users u {PREFERENCES_JOIN} \
-          where u.tenant_id = $1 and u.id = any($2)"
-    ))
-    .bind(tenant)
-    .bind(ids)
-    .fetch_all(&mut **tx)
-    .await
-}
-
 async fn followers(tx: &mut TenantTx, ticket: Uuid) -> Result<Vec<Recipient>, sqlx::Error> {
     let tenant = tx.tenant();
     sqlx::query_as::<_, Recipient>(&format!(
@@ -369,25 +355,24 @@ pub async fn prepare_ticket_created(
         tenant_name: place.tenant_name,
         ticket_prefix: place.ticket_prefix,
     };
-    let people = users(tx, &[Some(ticket.requester), ticket.assignee]).await?;
     let mut mails = Vec::new();
-    if let Some(requester) = people.iter().find(|u| u.id == ticket.requester)
+    if let Some(requester) = user(tx, ticket.requester).await?
         && requester.active
-        && wants(requester, Event::Created, ticket.assignee)
+        && wants(&requester, Event::Created, ticket.assignee)
     {
         mails.push(PendingMail {
-            guest_path: guest_path(tx, now, &facts, requester).await?,
-            to: requester.clone(),
+            guest_path: guest_path(tx, now, &facts, &requester).await?,
+            to: requester,
             message: Created::Receipt,
         });
     }
     if let Some(assignee) = ticket.assignee.filter(|a| *a != ticket.requester)
-        && let Some(assignee) = people.iter().find(|u| u.id == assignee)
-        && may_receive(assignee, actor.id, false)
-        && wants(assignee, Event::Assignment, ticket.assignee)
+        && let Some(assignee) = user(tx, assignee).await?
+        && may_receive(&assignee, actor.id, false)
+        && wants(&assignee, Event::Assignment, ticket.assignee)
     {
         mails.push(PendingMail {
-            to: assignee.clone(),
+            to: assignee,
             message: Created::Assigned,
             guest_path: None,
         });

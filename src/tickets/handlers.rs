@@ -93,18 +93,28 @@ fn showing_line(count: i64, capped: bool, include_closed: bool) -> String {
     }
 }
 
-/// How many tickets the query matches: exact from the status counters when
-/// the list is the unfiltered staff list (`counters`, if the page has read
-/// them already), else counted up to the cap.
-async fn count(
+/// The page of `query` and how many tickets it matches (`true`: more than
+/// shown). A search says how many are on its page, or that there are more:
+/// counting its matches means testing every ticket that might match (600 ms
+/// for common words at a 300k-ticket tenant). The unfiltered staff list is
+/// counted exactly by the status counters (`counters`, if the page has read
+/// them already); any other list up to the cap, with its first page.
+async fn page_and_count(
     tx: &mut TenantTx,
     user: &User,
     query: &ListQuery,
-    options: &TicketOptions,
+    catalog: &Catalog,
     counters: Option<&[(StatusId, i64)]>,
-) -> Result<(i64, bool), sqlx::Error> {
+) -> Result<(list::Page, i64, bool), sqlx::Error> {
     let tenant = user.tenant_id;
+    if query.words.is_some() {
+        let page = list::fetch_page(tx, tenant, user, query, catalog).await?;
+        let shown = i64::try_from(page.rows.len()).unwrap_or(i64::MAX);
+        let more = page.next.is_some();
+        return Ok((page, shown, more));
+    }
     if user.role.is_staff() && query.is_unfiltered() {
+        let page = list::fetch_page(tx, tenant, user, query, catalog).await?;
         let counts = match counters {
             Some(counts) => counts.to_vec(),
             None => repo::status_counts(tx, tenant).await?,
@@ -113,16 +123,17 @@ async fn count(
             .iter()
             .filter(|(status, _)| {
                 query.include_closed
-                    || options
+                    || catalog
+                        .options
                         .status(*status)
                         .is_some_and(|s| s.category != StatusCategory::Closed)
             })
             .map(|(_, n)| n)
             .sum();
-        return Ok((total, false));
+        return Ok((page, total, false));
     }
-    let n = list::count_capped(tx, tenant, user, query, options).await?;
-    Ok((n.min(list::COUNT_CAP), n > list::COUNT_CAP))
+    let (page, n) = list::fetch_page_counted(tx, tenant, user, query, catalog).await?;
+    Ok((page, n.min(list::COUNT_CAP), n > list::COUNT_CAP))
 }
 
 /// The condensed default list shown beside a ticket or form on wide screens,
@@ -138,8 +149,7 @@ pub async fn side(
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let catalog = state.catalogs.of(&mut tx, &tenant).await?;
     let list = ListQuery::default();
-    let page = list::fetch_page(&mut tx, tenant.id, &user, &list, &catalog).await?;
-    let (n, capped) = count(&mut tx, &user, &list, &catalog.options, None).await?;
+    let (page, n, capped) = page_and_count(&mut tx, &user, &list, &catalog, None).await?;
     tx.commit().await?;
     let base = tenant.base_path();
     Ok(SidePartial {
@@ -213,16 +223,8 @@ pub(crate) async fn list_page(
                 .map_or(UserId(uuid::Uuid::nil()), |(u, _)| u.id),
         );
     }
-    let page = list::fetch_page(&mut tx, tenant.id, &user, &query, &catalog).await?;
-    let (n, capped) = if query.words.is_some() {
-        // Counting a search's matches means testing every ticket that might
-        // match (600 ms for common words at a 300k-ticket tenant): a search
-        // says how many are on its page, or that there are more.
-        let shown = i64::try_from(page.rows.len()).unwrap_or(i64::MAX);
-        (shown, page.next.is_some())
-    } else {
-        count(&mut tx, &user, &query, options, Some(&around.counts)).await?
-    };
+    let (page, n, capped) =
+        page_and_count(&mut tx, &user, &query, &catalog, Some(&around.counts)).await?;
     let agents = &catalog.staff;
     let Surroundings {
         counts,

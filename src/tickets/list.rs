@@ -604,10 +604,63 @@ pub async fn fetch_page(
     catalog: &Catalog,
 ) -> Result<Page, sqlx::Error> {
     let options = &catalog.options;
-    let mut rows = match &query.words {
+    let rows = match &query.words {
         Some(words) => search_page(conn, tenant, viewer, query, words, options).await?,
         None => list_rows(conn, tenant, viewer, query, options).await?,
     };
+    into_page(conn, tenant, query, catalog, rows).await
+}
+
+/// [`fetch_page`] and how many tickets the query matches, counted up to
+/// [`COUNT_CAP`] + 1 ([`count_capped`]). The first page of a list is read
+/// with its count in one statement: counting walks the list's first
+/// [`COUNT_CAP`] + 1 tickets in the list's order anyway, and the page is the
+/// first [`PAGE_SIZE`] + 1 of them (a round trip and a plan less per view).
+pub async fn fetch_page_counted(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    viewer: &User,
+    query: &ListQuery,
+    catalog: &Catalog,
+) -> Result<(Page, i64), sqlx::Error> {
+    if query.after.is_some() || query.words.is_some() {
+        let page = fetch_page(&mut *conn, tenant, viewer, query, catalog).await?;
+        let n = count_capped(conn, tenant, viewer, query, &catalog.options).await?;
+        return Ok((page, n));
+    }
+    let mut sql = QueryBuilder::<Postgres>::new(COUNTED_SELECT);
+    push_filters(&mut sql, tenant, viewer, query, &catalog.options);
+    sql.push(order_by(query.sort))
+        .push(format_args!(" limit {}) t", COUNT_CAP + 1))
+        .push(order_by(query.sort))
+        .push(format_args!(" limit {}", PAGE_SIZE + 1));
+    let counted: Vec<CountedRow> = sql
+        .build_query_as()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
+    let n = counted.first().map_or(0, |row| row.matched);
+    let rows = counted.into_iter().map(|row| row.row).collect();
+    Ok((into_page(conn, tenant, query, catalog, rows).await?, n))
+}
+
+/// A row of the first page with how many tickets the list has (up to the cap).
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    #[sqlx(flatten)]
+    row: ListRow,
+    matched: i64,
+}
+
+/// The page of `rows` (one more than a page when there is a next one), each
+/// person named.
+async fn into_page(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    query: &ListQuery,
+    catalog: &Catalog,
+    mut rows: Vec<ListRow>,
+) -> Result<Page, sqlx::Error> {
     let next = if rows.len() as i64 > PAGE_SIZE {
         rows.truncate(PAGE_SIZE as usize);
         rows.last().map(|row| row.cursor(query.sort))
@@ -690,16 +743,45 @@ async fn search_page(
     list_rows(conn, tenant, viewer, query, options).await
 }
 
-/// The list's columns. The requester's name comes from a scalar subquery (a
-/// primary-key lookup for the page's rows only), so the statement plans as one
-/// table; the other names come from the catalog ([`ListRow::name_from`]).
-const LIST_SELECT: &str = "select t.id, t.number, t.subject, t.type_id, t.status_id, \
-        t.status_category, t.priority_id, t.priority_rank, \
-        t.requester_id, \
-        (select name from users where tenant_id = t.tenant_id and id = t.requester_id) \
-          as requester_name, \
-        t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened \
-   from tickets t";
+/// The list's columns of `tickets t`.
+macro_rules! list_columns {
+    () => {
+        "t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, \
+         t.priority_id, t.priority_rank, t.requester_id, t.assignee_id, t.created_at, \
+         t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened"
+    };
+}
+
+/// The requester's name: a primary-key lookup for the page's rows only, so the
+/// statement plans as one table; the other names come from the catalog
+/// ([`ListRow::name_from`]).
+macro_rules! requester_name {
+    () => {
+        "(select name from users where tenant_id = t.tenant_id and id = t.requester_id) \
+           as requester_name"
+    };
+}
+
+/// The list's statement up to its conditions.
+const LIST_SELECT: &str = concat!(
+    "select ",
+    list_columns!(),
+    ", ",
+    requester_name!(),
+    " from tickets t"
+);
+
+/// [`fetch_page_counted`]'s statement up to its conditions: the capped list
+/// (closed by the caller with its order, cap and `) t`), then the page of it
+/// with the capped list's size on every row (the window counts all the capped
+/// rows; the names are looked up for the page's only).
+const COUNTED_SELECT: &str = concat!(
+    "select t.*, ",
+    requester_name!(),
+    ", count(*) over () as matched from (select t.tenant_id, ",
+    list_columns!(),
+    " from tickets t"
+);
 
 fn order_by(sort: Sort) -> &'static str {
     match sort {

@@ -555,16 +555,20 @@ async fn paging_shows_every_ticket_once_even_while_tickets_change() {
 }
 
 #[tokio::test]
-async fn a_filter_matching_more_than_a_thousand_tickets_says_1000_plus() {
+async fn a_filter_matching_more_than_200_tickets_says_200_plus_on_every_page() {
     let mut app = TestApp::new().await;
     let acme = app.create_tenant("acme").await;
     let tenant = acme.tenant.id;
     // 1,005 tickets in one statement, and the number counter moved past them.
+    // Tag `edge` is on exactly 200 of them (the cap), `over` on 201.
     sqlx::query(
         "insert into tickets (tenant_id, id, number, subject, type_id, priority_id, \
-           priority_rank, status_id, status_category, requester_id, created_at, updated_at) \
+           priority_rank, status_id, status_category, requester_id, created_at, updated_at, \
+           tags) \
          select $1, gen_random_uuid(), g.n, 'Bulk ticket ' || g.n, ty.id, pr.id, pr.rank, \
-                st.id, st.category, $2, $3, $3 \
+                st.id, st.category, $2, $3, $3, \
+                case when g.n <= 200 then array['edge', 'over'] \
+                     when g.n = 201 then array['over'] else '{}' end \
            from generate_series(1, 1005) g(n) \
            join ticket_types ty on ty.tenant_id = $1 and ty.name = 'Issue' \
            join ticket_priorities pr on pr.tenant_id = $1 and pr.name = 'Low' \
@@ -602,7 +606,30 @@ async fn a_filter_matching_more_than_a_thousand_tickets_says_1000_plus() {
         showing(&page.body),
         "Showing 200+ tickets (closed tickets hidden)"
     );
+    let first = listed(&page.body);
+    assert_eq!(first.len(), 50);
+    // The next page is counted the same way, and lists the next 50.
+    let next = link_to(&page.body, "Next page →").expect("a next page");
+    let page = app.get(&next).await;
+    assert_eq!(
+        showing(&page.body),
+        "Showing 200+ tickets (closed tickets hidden)"
+    );
+    let second = listed(&page.body);
+    assert_eq!(second.len(), 50);
+    assert!(second.iter().all(|n| !first.contains(n)), "{second:?}");
+    // At the cap exactly, the count is exact.
+    let page = app.get("/acme/tickets?tag=edge").await;
+    assert_eq!(
+        showing(&page.body),
+        "Showing 200 tickets (closed tickets hidden)"
+    );
     assert_eq!(listed(&page.body).len(), 50);
+    let page = app.get("/acme/tickets?tag=over").await;
+    assert_eq!(
+        showing(&page.body),
+        "Showing 200+ tickets (closed tickets hidden)"
+    );
     let page = app.get(&format!("/acme/tickets?priority={high}")).await;
     assert_eq!(
         showing(&page.body),
