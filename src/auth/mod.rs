@@ -16,6 +16,7 @@ pub mod password;
 pub mod repo;
 pub mod service;
 pub mod session;
+pub mod session_store;
 pub mod tokens;
 mod views;
 

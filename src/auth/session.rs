@@ -1,12 +1,15 @@
-//! What a session holds: for each tenant signed in to, which user. Nothing else
-//! lives in the session, so it stays tiny and last-writer-wins saves are harmless.
+//! What a session holds: for each tenant signed in to, which user, and when
+//! it was last kept alive. Nothing else lives in the session, so it stays tiny;
+//! saving one never brings an ended session back (`session_store`).
 
 use crate::db::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use time::{Duration, OffsetDateTime};
 use tower_sessions::Session;
 
 const LOGINS_KEY: &str = "logins";
+const SEEN_KEY: &str = "seen";
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Logins(BTreeMap<TenantId, UserId>);
@@ -27,6 +30,31 @@ pub async fn user_for(
 /// session cookie).
 pub async fn signed_in_anywhere(session: &Session) -> Result<bool, tower_sessions::session::Error> {
     Ok(!logins(session).await?.0.is_empty())
+}
+
+/// Keeps a signed-in session alive while it is used, so that the idle timeout
+/// (`session.idle_timeout_hours`) counts from its last use, not from the
+/// sign-in. tower-sessions stores a session, and sends its cookie again with a
+/// fresh lifetime, only when the session changed: so at most once per `every`
+/// this records when the session was last seen, and that saves it.
+pub async fn keep_alive(
+    session: &Session,
+    now: OffsetDateTime,
+    every: Duration,
+) -> Result<(), tower_sessions::session::Error> {
+    let seen: Option<i64> = session.get(SEEN_KEY).await?;
+    let now = now.unix_timestamp();
+    if seen.is_none_or(|seen| now - seen >= every.whole_seconds()) {
+        session.insert(SEEN_KEY, now).await?;
+    }
+    Ok(())
+}
+
+/// How often [`keep_alive`] saves a session used continuously: hourly, or a
+/// quarter of a shorter idle timeout.
+pub fn keep_alive_every(idle_timeout: Duration) -> Duration {
+    let quarter: Duration = idle_timeout / 4;
+    quarter.min(Duration::HOUR)
 }
 
 /// Records a sign-in, under a fresh session id.

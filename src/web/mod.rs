@@ -46,7 +46,6 @@ use tower_sessions::{
     Expiry, SessionManagerLayer,
     cookie::{SameSite, time::Duration as CookieDuration},
 };
-use tower_sessions_sqlx_store::PostgresStore;
 use tracing::Level;
 
 pub const SESSION_COOKIE: &str = "tessera_session";
@@ -77,7 +76,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             tenant::enter_tenant,
         ));
 
-    let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.pool().clone()))
+    let store = crate::auth::session_store::Sessions::new(state.db.pool().clone());
+    let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -23,7 +23,8 @@ pub struct SignedIn(pub User);
 
 /// Resolves the `{tenant}` path segment (an unknown tenant is a 404) and the
 /// user this session is signed in as there, if the user still exists and is
-/// active; runs the request in their timezone (`web::format`).
+/// active (keeping the session alive); runs the request in their timezone
+/// (`web::format`).
 ///
 /// A session signed in anywhere gets the tenant row, the transaction's tenant
 /// scope and the user in one transaction, which a read-only request's handler
@@ -55,6 +56,9 @@ pub async fn enter_tenant(
     };
     let mut zone = None;
     if let Some((user, user_zone)) = found.filter(|(user, _)| user.active) {
+        let idle_timeout = time::Duration::hours(state.config.session.idle_timeout_hours);
+        let every = auth::session::keep_alive_every(idle_timeout);
+        auth::session::keep_alive(&session, state.clock.now(), every).await?;
         request.extensions_mut().insert(SignedIn(user));
         zone = Some(user_zone);
     }

@@ -2,7 +2,9 @@
 //! nothing; signing out ends the session; a password change ends every other
 //! session of the user (the session that makes the change stays signed in,
 //! under a fresh id); an admin deactivating a user ends all of theirs at once,
-//! and reactivating revives none.
+//! and reactivating revives none. A session in use is kept alive (the idle
+//! timeout counts from its last use), and saving a session never brings back
+//! one that was ended meanwhile.
 //!
 //! Each "browser" is a session cookie; the test swaps cookies on one `TestApp`
 //! (the CSRF cookie stays, it is not tied to the session).
@@ -253,4 +255,119 @@ async fn deactivation_ends_every_session_of_the_user_at_once_and_reactivation_re
     }
     // The reactivated agent signs in afresh.
     new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+}
+
+/// How long session `id` has left in the store (the store keeps real time,
+/// not the test's clock).
+async fn left_of(app: &TestApp, id: &str) -> time::Duration {
+    let seconds: f64 = sqlx::query_scalar(
+        "select extract(epoch from expiry_date - now())::float8 \
+           from tower_sessions.session where id = $1",
+    )
+    .bind(id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    time::Duration::seconds_f64(seconds)
+}
+
+/// The database's time, which the session store goes by.
+async fn real_now(app: &TestApp) -> time::OffsetDateTime {
+    sqlx::query_scalar("select now()")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// The Max-Age the response gives the session cookie, when it sends one.
+fn session_max_age(response: &crate::helpers::TestResponse) -> Option<i64> {
+    response
+        .headers
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter(|value| value.starts_with(&format!("{SESSION_COOKIE}=")))
+        .find_map(|value| {
+            value
+                .split(';')
+                .find_map(|part| part.trim().strip_prefix("Max-Age="))
+                .map(|age| age.parse().expect("a number"))
+        })
+}
+
+#[tokio::test]
+async fn a_session_in_use_stays_signed_in_past_the_idle_timeout_after_sign_in() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let session = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+    let idle = time::Duration::hours(app.state.config.session.idle_timeout_hours);
+
+    // Signed in 335 hours ago, say: one hour of the 336 left, in the store
+    // and in the browser.
+    sqlx::query("update tower_sessions.session set expiry_date = now() + interval '1 hour'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    app.clock.advance(time::Duration::hours(2));
+    let page = app.get("/acme/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        session_max_age(&page),
+        Some(idle.whole_seconds()),
+        "the cookie gets its whole lifetime again"
+    );
+    let kept = left_of(&app, &session).await;
+    assert!(kept > idle - time::Duration::minutes(5), "{kept}");
+
+    // Used again within the hour: nothing is written, no cookie is sent.
+    sqlx::query("update tower_sessions.session set expiry_date = now() + interval '1 hour'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    app.clock.advance(time::Duration::minutes(30));
+    let page = app.get("/acme/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(session_max_age(&page), None);
+    let left = left_of(&app, &session).await;
+    assert!(left < time::Duration::hours(1), "{left}");
+
+    // An hour after it was last kept alive, it is kept alive again.
+    app.clock.advance(time::Duration::minutes(31));
+    let page = app.get("/acme/").await;
+    assert_eq!(session_max_age(&page), Some(idle.whole_seconds()));
+    let kept = left_of(&app, &session).await;
+    assert!(kept > idle - time::Duration::minutes(5), "{kept}");
+    assert_eq!(session_of(&app), session, "keeping alive keeps the id");
+}
+
+#[tokio::test]
+async fn saving_a_session_that_was_ended_meanwhile_does_not_bring_it_back() {
+    use tower_sessions::{
+        SessionStore as _,
+        session::{Id, Record},
+    };
+    let app = TestApp::new().await;
+    let store = tessera::auth::session_store::Sessions::new(app.db.pool().clone());
+    let mut record = Record {
+        id: Id::default(),
+        data: [("logins".to_owned(), serde_json::json!({}))].into(),
+        expiry_date: real_now(&app).await + time::Duration::hours(1),
+    };
+    store.create(&mut record).await.unwrap();
+    let id = record.id.to_string();
+    assert!(stored(&app, &id).await);
+
+    // A request loaded it; meanwhile it was signed out; then the request saves.
+    let loaded = store.load(&record.id).await.unwrap().expect("the session");
+    store.delete(&record.id).await.unwrap();
+    store.save(&loaded).await.unwrap();
+    assert!(!stored(&app, &id).await, "an ended session stays ended");
+    assert!(store.load(&record.id).await.unwrap().is_none());
+
+    // A session that still exists is saved as usual.
+    store.create(&mut record).await.unwrap();
+    record.expiry_date += time::Duration::hours(5);
+    store.save(&record).await.unwrap();
+    let left = left_of(&app, &record.id.to_string()).await;
+    assert!(left > time::Duration::hours(5), "{left}");
 }
