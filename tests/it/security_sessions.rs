@@ -295,6 +295,14 @@ fn session_max_age(response: &crate::helpers::TestResponse) -> Option<i64> {
         })
 }
 
+/// Leaves every stored session an hour to live.
+async fn one_hour_left(app: &TestApp) {
+    sqlx::query("update tower_sessions.session set expiry_date = now() + interval '1 hour'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn a_session_in_use_stays_signed_in_past_the_idle_timeout_after_sign_in() {
     let mut app = TestApp::new().await;
@@ -304,10 +312,7 @@ async fn a_session_in_use_stays_signed_in_past_the_idle_timeout_after_sign_in() 
 
     // Signed in 335 hours ago, say: one hour of the 336 left, in the store
     // and in the browser.
-    sqlx::query("update tower_sessions.session set expiry_date = now() + interval '1 hour'")
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    one_hour_left(&app).await;
     app.clock.advance(time::Duration::hours(2));
     let page = app.get("/acme/").await;
     assert_eq!(page.status, StatusCode::OK);
@@ -320,10 +325,7 @@ async fn a_session_in_use_stays_signed_in_past_the_idle_timeout_after_sign_in() 
     assert!(kept > idle - time::Duration::minutes(5), "{kept}");
 
     // Used again within the hour: nothing is written, no cookie is sent.
-    sqlx::query("update tower_sessions.session set expiry_date = now() + interval '1 hour'")
-        .execute(app.db.pool())
-        .await
-        .unwrap();
+    one_hour_left(&app).await;
     app.clock.advance(time::Duration::minutes(30));
     let page = app.get("/acme/").await;
     assert_eq!(page.status, StatusCode::OK);
