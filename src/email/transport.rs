@@ -9,7 +9,8 @@ use lettre::{
 use secrecy::ExposeSecret as _;
 use std::{path::PathBuf, time::Duration};
 
-/// How long one SMTP exchange may take before the attempt counts as failed.
+/// How long one message's SMTP exchange may take before the attempt counts as
+/// failed.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
@@ -62,7 +63,14 @@ impl Transport {
     pub async fn send(&self, message: &Message, name: &str) -> anyhow::Result<()> {
         match self {
             Transport::Smtp(smtp) => {
-                smtp.send(message.clone()).await?;
+                // lettre's timeout bounds connecting only: a server that stops
+                // answering mid-conversation held the send, and with it the
+                // mail worker, for good (lettre issue 1027; the fault
+                // harness's SMTP scenario caught it). The whole exchange is
+                // bounded here.
+                tokio::time::timeout(SMTP_TIMEOUT, smtp.send(message.clone()))
+                    .await
+                    .map_err(|_| anyhow::anyhow!("the SMTP server did not answer in time"))??;
                 Ok(())
             }
             Transport::File(dir) => {
