@@ -514,6 +514,42 @@ async fn with_smtp_down_mail_waits_with_backoff_and_is_delivered_once_when_it_is
 }
 
 #[tokio::test]
+async fn a_server_that_stops_answering_mid_conversation_fails_the_attempt_in_time() {
+    // Greets, then reads and never answers: the worker must give up on the
+    // message (lettre's own timeout bounds only the connect) and go on.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut socket, b"220 hang ESMTP\r\n")
+                .await
+                .unwrap();
+            held.push(socket);
+        }
+    });
+    let app = TestApp::with_config(smtp_config(port)).await;
+    let acme = app.create_tenant("acme").await;
+    create_direct(&app, &acme.customer, subject("Nothing works")).await;
+
+    let report = tokio::time::timeout(std::time::Duration::from_secs(90), deliver(&app))
+        .await
+        .expect("the worker must give up on a silent server, not wait for it");
+    assert_eq!(report.retrying, 1, "{report:?}");
+    let rows = outbox_rows(&app).await;
+    let (status, attempts, _, last_error) = &rows[0];
+    assert_eq!((status.as_str(), *attempts), ("pending", 1));
+    assert!(
+        last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("did not answer in time")),
+        "{last_error:?}"
+    );
+    server.abort();
+}
+
+#[tokio::test]
 async fn after_max_attempts_a_message_is_marked_failed_with_the_last_error() {
     let config = smtp_config(dead_port()).merge(Serialized::default("smtp.max_attempts", 3));
     let app = TestApp::with_config(config).await;
