@@ -304,15 +304,24 @@ pub async fn submit(
         return Err(SubmitError::Invalid(errors));
     }
     let key = form.idempotency_key.as_deref();
-    let created =
-        match tickets::service::create_keyed(&mut tx, now, &guest, form.ticket, files, key).await {
-            Ok(created) => created,
-            Err(SaveError::Invalid(errors)) => return Err(SubmitError::Invalid(errors)),
-            Err(SaveError::Stale { .. }) => {
-                return Err(AppError::Conflict("stale guest create".to_owned()).into());
-            }
-            Err(SaveError::App(error)) => return Err(error.into()),
-        };
+    let created = match tickets::service::create_keyed(
+        &mut tx,
+        &options,
+        now,
+        &guest,
+        form.ticket,
+        files,
+        key,
+    )
+    .await
+    {
+        Ok(created) => created,
+        Err(SaveError::Invalid(errors)) => return Err(SubmitError::Invalid(errors)),
+        Err(SaveError::Stale { .. }) => {
+            return Err(AppError::Conflict("stale guest create".to_owned()).into());
+        }
+        Err(SaveError::App(error)) => return Err(error.into()),
+    };
     record_rate(&mut tx, now, Action::Submit, &[&address, &email]).await?;
     tx.commit().await?;
     Ok(Submitted {

@@ -672,8 +672,8 @@ pub async fn create(
         .into_response());
     }
     let saved = service::create_idempotent(
-        &state.db,
-        &state.clock,
+        &state,
+        &tenant,
         &user,
         input.clone(),
         upload.files(),

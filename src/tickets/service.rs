@@ -20,6 +20,8 @@ use crate::{
     db::{Db, TenantTx, UserId},
     email::notify,
     error::AppError,
+    state::AppState,
+    tenants::Tenant,
 };
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -387,23 +389,26 @@ pub fn idempotency_key(raw: &str) -> Result<Option<String>, AppError> {
 /// actor's tenant: a submission repeating a key returns the ticket the first one
 /// made (`replayed`), whatever it says this time, and stores nothing (the
 /// caller discards `files`). A retry after a lost answer thus never duplicates.
+/// The option lists come from the tenant's catalog (kept by the process), not
+/// a read per create.
 pub async fn create_idempotent(
-    db: &Db,
-    clock: &Clock,
+    state: &AppState,
+    tenant: &Tenant,
     actor: &User,
     input: TicketInput,
     files: &[crate::attachments::StoredFile],
     key: Option<&str>,
 ) -> Result<Created, SaveError> {
-    let Some(key) = key else {
-        return create_with_files(db, clock, actor, input, files).await;
-    };
-    let mut tx = db.tenant_tx(actor.tenant_id).await?;
-    if let Some(earlier) = claim_idempotency_key(&mut tx, key).await? {
+    let mut tx = state.db.tenant_tx(actor.tenant_id).await?;
+    if let Some(key) = key
+        && let Some(earlier) = claim_idempotency_key(&mut tx, key).await?
+    {
         tx.commit().await?;
         return Ok(earlier);
     }
-    let created = create_keyed(&mut tx, clock.now(), actor, input, files, Some(key)).await?;
+    let catalog = state.catalogs.of(&mut tx, tenant).await?;
+    let now = state.clock.now();
+    let created = create_keyed(&mut tx, &catalog.options, now, actor, input, files, key).await?;
     tx.commit().await?;
     Ok(created)
 }
@@ -467,13 +472,15 @@ pub async fn create_in(
     input: TicketInput,
     files: &[crate::attachments::StoredFile],
 ) -> Result<Created, SaveError> {
-    create_keyed(tx, now, actor, input, files, None).await
+    let options = TicketOptions::load(tx, actor.tenant_id).await?;
+    create_keyed(tx, &options, now, actor, input, files, None).await
 }
 
 /// [`create_in`], recording the submission's idempotency key on the ticket
 /// (see [`claim_idempotency_key`]).
 pub async fn create_keyed(
     tx: &mut TenantTx,
+    options: &TicketOptions,
     now: OffsetDateTime,
     actor: &User,
     input: TicketInput,
@@ -481,9 +488,8 @@ pub async fn create_keyed(
     idempotency_key: Option<&str>,
 ) -> Result<Created, SaveError> {
     let tenant = actor.tenant_id;
-    let options = TicketOptions::load(tx, tenant).await?;
     let mut errors = FieldErrors::new();
-    let checked = check_common(&input, &options, None, &mut errors);
+    let checked = check_common(&input, options, None, &mut errors);
 
     let staff = actor.role.is_staff();
     let requester = if staff {
