@@ -42,10 +42,19 @@ struct TicketFacts {
     requester_id: UserId,
     assignee_id: Option<UserId>,
     version: i32,
+    #[sqlx(flatten)]
+    place: Place,
+}
+
+/// The tenant's facts every message prints (needs `tenants te`).
+#[derive(Debug, sqlx::FromRow)]
+struct Place {
     slug: String,
     tenant_name: String,
     ticket_prefix: String,
 }
+
+const PLACE_COLUMNS: &str = "te.slug, te.name as tenant_name, te.ticket_prefix";
 
 /// A possible recipient: a user, or (with a nil id) the tenant's notification address.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -132,13 +141,13 @@ pub fn may_receive(recipient: &Recipient, actor: UserId, internal: bool) -> bool
 
 async fn ticket_facts(tx: &mut TenantTx, ticket: TicketId) -> Result<TicketFacts, sqlx::Error> {
     let tenant = tx.tenant();
-    sqlx::query_as::<_, TicketFacts>(
+    sqlx::query_as::<_, TicketFacts>(&format!(
         "select t.id, t.number, t.subject, t.description, t.requester_id, t.assignee_id, \
-                t.version, te.slug, te.name as tenant_name, te.ticket_prefix \
+                t.version, {PLACE_COLUMNS} \
            from tickets t \
            join tenants te on te.id = t.tenant_id \
-          where t.tenant_id = $1 and t.id = $2",
-    )
+          where t.tenant_id = $1 and t.id = $2"
+    ))
     .bind(tenant)
     .bind(ticket)
     .fetch_one(&mut **tx)
@@ -206,13 +215,13 @@ async fn store(
     path: &str,
 ) -> Result<(), AppError> {
     let facts = draft.facts;
-    let number = display_number(&facts.ticket_prefix, facts.number);
+    let number = display_number(&facts.place.ticket_prefix, facts.number);
     let subject = header_safe(&format!("[{number}] {}", facts.subject));
     let body = clean(draft.body);
     let is_user = to.id.0 != Uuid::nil();
     let mail = Mail {
         subject: subject.clone(),
-        tenant_name: clean(&facts.tenant_name),
+        tenant_name: clean(&facts.place.tenant_name),
         recipient_name: clean(&to.name),
         actor_name: clean(&draft.actor.name),
         by_recipient: draft.actor.id == to.id,
@@ -234,7 +243,7 @@ async fn store(
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering an email")))?;
     // Message-IDs need only be unique: a fresh UUID under a per-tenant name. Every
     // message of a ticket points at the same thread root, so mail clients group them.
-    let domain = format!("{}.tessera", facts.slug);
+    let domain = format!("{}.tessera", facts.place.slug);
     let thread = format!("<ticket-{}@{domain}>", facts.id);
     outbox::enqueue(
         tx,
@@ -242,7 +251,7 @@ async fn store(
             recipient_user_id: is_user.then_some(to.id),
             recipient_email: to.email.clone(),
             recipient_name: header_safe(&to.name),
-            from_name: header_safe(&facts.tenant_name),
+            from_name: header_safe(&facts.place.tenant_name),
             template: draft.kind.name(),
             ticket_id: Some(facts.id),
             subject,
@@ -252,7 +261,7 @@ async fn store(
             in_reply_to: Some(thread.clone()),
             references: Some(thread),
             idempotency_key: format!("{}:{}", draft.key, to.id),
-            unsubscribe_path: is_user.then(|| format!("/{}/unsubscribe", facts.slug)),
+            unsubscribe_path: is_user.then(|| format!("/{}/unsubscribe", facts.place.slug)),
         },
         now,
     )
@@ -272,7 +281,7 @@ async fn guest_path(
     if to.guest && to.id == facts.requester_id {
         let token = crate::guests::service::issue_link(tx, now, TicketId(facts.id), to.id).await?;
         return Ok(Some(crate::guests::service::access_path(
-            &facts.slug,
+            &facts.place.slug,
             &token,
         )));
     }
@@ -280,7 +289,7 @@ async fn guest_path(
 }
 
 fn ticket_path(facts: &TicketFacts) -> String {
-    format!("/{}/tickets/{}", facts.slug, facts.number)
+    format!("/{}/tickets/{}", facts.place.slug, facts.number)
 }
 
 /// A new ticket as its create holds it before taking its number.
@@ -321,9 +330,8 @@ enum Created {
 /// The tenant's facts a new ticket's messages print, and its shared inbox.
 #[derive(sqlx::FromRow)]
 struct TenantFacts {
-    slug: String,
-    tenant_name: String,
-    ticket_prefix: String,
+    #[sqlx(flatten)]
+    place: Place,
     notification_email: Option<String>,
 }
 
@@ -335,11 +343,11 @@ pub async fn prepare_ticket_created(
     ticket: NewTicket<'_>,
 ) -> Result<NewTicketNotice, AppError> {
     let tenant = tx.tenant();
-    let place: TenantFacts = sqlx::query_as(
-        "select te.slug, te.name as tenant_name, te.ticket_prefix, s.notification_email \
+    let tenant_facts: TenantFacts = sqlx::query_as(&format!(
+        "select {PLACE_COLUMNS}, s.notification_email \
            from tenants te left join tenant_settings s on s.tenant_id = te.id \
-          where te.id = $1",
-    )
+          where te.id = $1"
+    ))
     .bind(tenant)
     .fetch_one(&mut **tx)
     .await?;
@@ -351,9 +359,7 @@ pub async fn prepare_ticket_created(
         requester_id: ticket.requester,
         assignee_id: ticket.assignee,
         version: 0,
-        slug: place.slug,
-        tenant_name: place.tenant_name,
-        ticket_prefix: place.ticket_prefix,
+        place: tenant_facts.place,
     };
     let mut mails = Vec::new();
     if let Some(requester) = user(tx, ticket.requester).await?
@@ -377,13 +383,13 @@ pub async fn prepare_ticket_created(
             guest_path: None,
         });
     }
-    if let Some(address) = place.notification_email {
+    if let Some(address) = tenant_facts.notification_email {
         // The team's shared inbox: not a user, so no user id.
         mails.push(PendingMail {
             to: Recipient {
                 id: UserId(Uuid::nil()),
                 email: address,
-                name: format!("{} team", facts.tenant_name),
+                name: format!("{} team", facts.place.tenant_name),
                 staff: true,
                 active: true,
                 guest: false,
@@ -400,7 +406,7 @@ pub async fn prepare_ticket_created(
 impl NewTicketNotice {
     /// The tenant's ticket prefix (read with the rest).
     pub fn ticket_prefix(&self) -> &str {
-        &self.facts.ticket_prefix
+        &self.facts.place.ticket_prefix
     }
 
     /// Renders and stores the messages of the ticket now stored with `number`
@@ -446,8 +452,8 @@ impl NewTicketNotice {
                 number,
                 subject: facts.subject.clone(),
                 version,
-                slug: facts.slug.clone(),
-                ticket_prefix: facts.ticket_prefix.clone(),
+                slug: facts.place.slug.clone(),
+                ticket_prefix: facts.place.ticket_prefix.clone(),
             };
             let (tenant, event) = (tx.tenant(), super::chat::ChatEvent::NewTicket);
             super::chat::queue(tx, tenant, hook, event, &ticket, now).await?;
