@@ -82,7 +82,7 @@ pub struct AttachmentView {
 
 impl AttachmentView {
     /// `ticket_href` is the ticket page's path.
-    pub fn new(attachment: &repo::Attachment, ticket_href: &str) -> Self {
+    pub fn new(attachment: &repo::Listed, ticket_href: &str) -> Self {
         let href = format!("{ticket_href}/attachments/{}", attachment.id);
         Self {
             filename: attachment.filename.clone(),

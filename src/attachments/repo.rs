@@ -9,7 +9,7 @@ use crate::{
         model::TicketId,
     },
 };
-use sqlx::PgConnection;
+use sqlx::{PgConnection, types::Json};
 use time::OffsetDateTime;
 
 /// An attachment row.
@@ -88,23 +88,41 @@ pub async fn insert_all(
     Ok(ids)
 }
 
-/// A ticket's attachments, oldest first; customers' pages pass `staff = false`
-/// and get no note attachments.
+/// A file as a ticket's page lists it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Listed {
+    pub id: AttachmentId,
+    pub reply_id: Option<ReplyId>,
+    pub filename: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub internal: bool,
+}
+
+/// A ticket's files as its page lists them, oldest first, in one JSON array:
+/// a column, so the staff page reads them in its context statement. `$1` is
+/// the tenant, `$2` the ticket, `$3` whether the viewer is staff (customers get
+/// no note files).
+pub const LISTED_JSON: &str = "(select coalesce(json_agg(json_build_object(\
+       'id', a.id, 'reply_id', a.reply_id, 'filename', a.filename, \
+       'content_type', a.content_type, 'size_bytes', a.size_bytes, 'internal', a.internal) \
+       order by a.created_at, a.id), '[]') \
+     from attachments a where a.tenant_id = $1 and a.ticket_id = $2 and ($3 or not a.internal))";
+
+/// A ticket's files as its page lists them ([`LISTED_JSON`]).
 pub async fn for_ticket(
     conn: &mut PgConnection,
     tenant: TenantId,
     ticket: TicketId,
     staff: bool,
-) -> Result<Vec<Attachment>, sqlx::Error> {
-    sqlx::query_as::<_, Attachment>(&format!(
-        "{SELECT} where tenant_id = $1 and ticket_id = $2 and ($3 or not internal) \
-         order by created_at, id"
-    ))
-    .bind(tenant)
-    .bind(ticket)
-    .bind(staff)
-    .fetch_all(conn)
-    .await
+) -> Result<Vec<Listed>, sqlx::Error> {
+    let Json(files) = sqlx::query_scalar(&format!("select {LISTED_JSON}"))
+        .bind(tenant)
+        .bind(ticket)
+        .bind(staff)
+        .fetch_one(conn)
+        .await?;
+    Ok(files)
 }
 
 pub async fn find(

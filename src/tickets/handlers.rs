@@ -835,13 +835,13 @@ pub(crate) async fn detail_page(
     let ticket = load_visible(&mut tx, user, number).await?;
     let prefix = tenant.ticket_prefix.clone();
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
-    let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
     let context = DetailContext::load(state, &mut tx, tenant, user, ticket.id).await?;
     let catalog = context.catalog.clone();
     let options = &catalog.options;
     let side = SideSlot::new(&base, Some(number));
     tx.commit().await?;
     let DetailContext {
+        files,
         following,
         followers,
         guest_links,
