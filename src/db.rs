@@ -14,7 +14,7 @@
 use crate::MIGRATOR;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::{
-    PgConnection, PgPool, Postgres, Transaction,
+    Connection as _, PgConnection, PgPool, Postgres, Transaction,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use std::{
@@ -69,6 +69,9 @@ pub struct Db {
 /// answers 503): `database.acquire_timeout_secs`' default.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A pooled connection idle this long is checked before it is handed out.
+const CHECK_IDLE_AFTER: Duration = Duration::from_secs(1);
+
 impl Db {
     pub async fn connect(url: &SecretString, max_connections: u32) -> Result<Self, sqlx::Error> {
         Self::connect_with(url, max_connections, DEFAULT_ACQUIRE_TIMEOUT).await
@@ -89,7 +92,20 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(acquire_timeout)
-            .test_before_acquire(true)
+            // sqlx pings every connection as it comes back to the pool, so one
+            // used moments ago is known to be alive: checking it again on the
+            // way out is a round trip per request for nothing. One that sat
+            // idle may have lost its server meanwhile (a restart), and is
+            // checked before use; a broken one is replaced, not handed out.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= CHECK_IDLE_AFTER {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         Ok(Self { pool })
