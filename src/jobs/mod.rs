@@ -6,6 +6,7 @@
 //! instead of panicking, and stops between runs when the server shuts down.
 
 pub mod auto_close;
+pub mod index_upkeep;
 pub mod orphan_sweep;
 
 use crate::{clock::Clock, db::Db};
@@ -70,8 +71,25 @@ pub fn spawn_all(
     auto_close_every: Duration,
     shutdown: Shutdown,
 ) -> Vec<JoinHandle<()>> {
-    vec![every("auto_close", auto_close_every, shutdown, move || {
-        let (db, clock) = (db.clone(), clock.clone());
-        async move { auto_close::run_once(&db, &clock).await }
-    })]
+    let upkeep_db = db.clone();
+    vec![
+        every(
+            "auto_close",
+            auto_close_every,
+            shutdown.clone(),
+            move || {
+                let (db, clock) = (db.clone(), clock.clone());
+                async move { auto_close::run_once(&db, &clock).await }
+            },
+        ),
+        every("index_upkeep", index_upkeep::EVERY, shutdown, move || {
+            let db = upkeep_db.clone();
+            async move {
+                let merged = index_upkeep::run_once(&db).await?;
+                tracing::debug!(merged, "GIN pending lists merged");
+                // Counted in pages, every second: not worth an info line.
+                Ok(0)
+            }
+        }),
+    ]
 }

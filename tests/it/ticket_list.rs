@@ -10,7 +10,7 @@ use crate::{
 };
 use axum::http::StatusCode;
 use std::collections::BTreeSet;
-use tessera::{auth::model::Role, tickets::service::TicketInput};
+use tessera::{auth::model::Role, jobs::index_upkeep, tickets::service::TicketInput};
 use time::Duration;
 
 /// The ticket numbers listed, top to bottom.
@@ -416,6 +416,25 @@ async fn search_finds_words_in_subjects_descriptions_and_public_replies_but_not_
                 assert!(page.body.contains("No tickets match."));
             }
         }
+    }
+}
+
+#[tokio::test]
+async fn the_upkeep_job_merges_new_search_entries_and_search_still_finds_them() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    create_direct(&app, &acme.customer, subject("Walrus printer jams")).await;
+    reply_direct(&app, &acme.agent, 1, "Try the narwhal cartridge.", false).await;
+
+    // The writes went to the indexes' pending lists, which the job merges.
+    let merged = index_upkeep::run_once(&app.db).await.unwrap();
+    assert!(merged > 0, "nothing was pending ({merged})");
+    assert_eq!(index_upkeep::run_once(&app.db).await.unwrap(), 0);
+
+    sign_in_as(&mut app, "acme", &acme.agent.email).await;
+    for words in ["walrus", "narwhal", "printer+narwhal"] {
+        let page = app.get(&format!("/acme/tickets?q={words}")).await;
+        assert_eq!(listed(&page.body), vec![1], "searching {words}");
     }
 }
 
