@@ -273,6 +273,10 @@ async fn prepare_session(conn: &mut PgConnection, words: &[String]) -> anyhow::R
     Ok(())
 }
 
+/// A seeded ticket's status category, from its status's position (`seed_t.st`).
+const STATUS_CATEGORY: &str =
+    "(array['new', 'open', 'waiting', 'resolved', 'closed'])[t.st]::status_category";
+
 const SESSION_SQL: [&str; 6] = [
     "create temp table if not exists seed_words (ws text[] not null)",
     "create temp table if not exists seed_users (k bigint primary key, id uuid not null)",
@@ -713,14 +717,13 @@ async fn write_chunk(
     .execute(&mut **tx)
     .await?;
 
-    sqlx::query(
+    sqlx::query(&format!(
         "insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id,
              status_id, status_category, priority_rank, category_id, requester_id, assignee_id,
              group_id, tags, created_at, updated_at, last_reply_at, last_reply_by,
              first_response_at, resolved_at, closed_at, version, awaiting_staff)
          select $1, t.id, t.number, t.subject, t.description, ($2::uuid[])[t.ty],
-                ($3::uuid[])[t.pr], ($4::uuid[])[t.st],
-                (array['new', 'open', 'waiting', 'resolved', 'closed'])[t.st]::status_category,
+                ($3::uuid[])[t.pr], ($4::uuid[])[t.st], {STATUS_CATEGORY},
                 ($5::int[])[t.pr], t.category_id, t.requester_id, t.assignee_id, t.group_id,
                 t.tags, t.created_at, t.updated_at, ra.last_reply_at, ra.last_reply_by,
                 ra.first_response_at,
@@ -729,8 +732,8 @@ async fn write_chunk(
                 1 + coalesce(ra.public_replies, 0),
                 ra.first_response_at is null or not coalesce(ra.last_by_staff, false)
            from seed_t t left join seed_ra ra on ra.ticket_id = t.id
-          order by t.number",
-    )
+          order by t.number"
+    ))
     .bind(tenant_id)
     .bind(&lists.types)
     .bind(&lists.priorities)
@@ -746,16 +749,17 @@ async fn write_chunk(
     .bind(tenant_id)
     .execute(&mut **tx)
     .await?;
-    // Exactly `ticket_search_rebuild()`'s document: subject A, description B, the
-    // public replies in order as C.
-    sqlx::query(
-        "insert into ticket_search (tenant_id, ticket_id, updated_at, doc)
-         select $1, t.id, t.updated_at,
+    // Exactly `ticket_search_rebuild()`'s row: the ticket's last update and status
+    // category, and its document: subject A, description B, the public replies
+    // in order as C.
+    sqlx::query(&format!(
+        "insert into ticket_search (tenant_id, ticket_id, updated_at, status_category, doc)
+         select $1, t.id, t.updated_at, {STATUS_CATEGORY},
                 search_vector('A', t.subject) || search_vector('B', t.description)
                 || coalesce(ra.doc, '')
            from seed_t t left join seed_ra ra on ra.ticket_id = t.id
-          order by t.number",
-    )
+          order by t.number"
+    ))
     .bind(tenant_id)
     .execute(&mut **tx)
     .await?;

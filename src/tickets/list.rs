@@ -363,10 +363,13 @@ impl ListQuery {
 
     /// True when nothing narrows the list beyond the closed toggle.
     pub fn is_unfiltered(&self) -> bool {
+        self.words.is_none() && self.matches.is_none() && self.has_no_filters()
+    }
+
+    /// No condition but perhaps the words (and whether closed tickets show).
+    fn has_no_filters(&self) -> bool {
         self.scope.is_none()
             && self.quick.is_none()
-            && self.words.is_none()
-            && self.matches.is_none()
             && self.status.is_none()
             && self.priority.is_none()
             && self.ticket_type.is_none()
@@ -708,11 +711,16 @@ async fn list_rows(
 /// big tenant) and walking the list newest first finds a page sooner.
 const SEARCH_CANDIDATES: usize = 5000;
 
-/// A search's page. First the tenant's matches from the search index alone
-/// (`ticket_search_doc_idx`: no ticket or document is read): when there are
-/// at most [`SEARCH_CANDIDATES`], the page is the list's query among those
-/// ids. Otherwise the words are common and the list is walked newest first,
-/// testing each ticket's document until a page is found.
+/// A search's page. The matches come from the search table alone: the
+/// full-text index (`ticket_search_doc_idx`) and the rows it points at, which
+/// carry each ticket's status category and last update (0019), so closed
+/// tickets are left out there unless the list shows them. A staff member's
+/// plain search (words only, latest activity first) is then a page of those
+/// rows, and only its tickets are read: looking every match up in `tickets`
+/// cost more than the index at a big tenant. Otherwise, at most
+/// [`SEARCH_CANDIDATES`] matches are listed by id with the list's query; with
+/// more, the words are common and the list is walked newest first, testing
+/// each ticket's document until a page is found.
 async fn search_page(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -721,18 +729,35 @@ async fn search_page(
     words: &str,
     options: &TicketOptions,
 ) -> Result<Vec<ListRow>, sqlx::Error> {
-    let matches: Vec<TicketId> = sqlx::query_scalar(
-        "select ticket_id from ticket_search \
-          where tenant_id = $1 and doc @@ websearch_to_tsquery('english', unaccent($2)) \
-          limit $3",
-    )
-    .bind(tenant)
-    .bind(words)
-    .bind(i64::try_from(SEARCH_CANDIDATES + 1).unwrap_or(i64::MAX))
-    .persistent(false)
-    .fetch_all(&mut *conn)
-    .await?;
-    if matches.len() <= SEARCH_CANDIDATES {
+    let mut sql =
+        QueryBuilder::<Postgres>::new("select ticket_id from ticket_search where tenant_id = ");
+    sql.push_bind(tenant)
+        .push(" and doc @@ websearch_to_tsquery('english', unaccent(")
+        .push_bind(words)
+        .push("))");
+    if !query.include_closed {
+        sql.push(" and status_category <> 'closed'");
+    }
+    let plain = viewer.role.is_staff() && query.has_no_filters() && query.sort == Sort::Updated;
+    if plain {
+        if let Some(Cursor::Updated(at, id)) = query.after {
+            sql.push(" and (updated_at, ticket_id) < (")
+                .push_bind(at)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+        sql.push(" order by updated_at desc, ticket_id desc")
+            .push(format_args!(" limit {}", PAGE_SIZE + 1));
+    } else {
+        sql.push(format_args!(" limit {}", SEARCH_CANDIDATES + 1));
+    }
+    let matches: Vec<TicketId> = sql
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
+    if plain || matches.len() <= SEARCH_CANDIDATES {
         let among = ListQuery {
             words: None,
             matches: Some(matches),

@@ -497,6 +497,37 @@ async fn page_through(
 }
 
 #[tokio::test]
+async fn a_search_lists_its_matches_by_latest_activity_and_hides_closed_ones_like_the_list() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let agent = acme.agent.clone();
+    let closed = option_id(&app, acme.tenant.id, "ticket_statuses", "Closed").await;
+    for n in 1..=55 {
+        create_direct(&app, &acme.customer, subject(&format!("Walrus {n}"))).await;
+        app.clock.advance(Duration::seconds(1));
+    }
+    create_direct(&app, &acme.customer, subject("Something else")).await;
+    // A reply moves a ticket up; closing one hides it.
+    reply_direct(&app, &agent, 3, "On it.", false).await;
+    app.clock.advance(Duration::seconds(1));
+    change_direct(&app, &agent, 54, |input| input.status = closed.clone()).await;
+    sign_in_as(&mut app, "acme", &agent.email).await;
+
+    let pages = page_through(&mut app, "/acme/tickets?q=walrus", async |_, _| {}).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 4], "{pages:?}");
+    let expected: Vec<i64> = std::iter::once(3)
+        .chain((1..=55).rev().filter(|n| ![3, 54].contains(n)))
+        .collect();
+    assert_eq!(pages.concat(), expected);
+    // Closed ones shown, the ticket closed last is the latest activity.
+    let with_closed = listed_at(&mut app, "/acme/tickets?q=walrus&closed=1").await;
+    assert_eq!(with_closed[..3], [54, 3, 55]);
+    // Another order goes through the list's own query, and agrees on what matches.
+    let newest = listed_at(&mut app, "/acme/tickets?q=walrus&sort=newest").await;
+    assert_eq!(newest[..3], [55, 53, 52]);
+}
+
+#[tokio::test]
 async fn paging_shows_every_ticket_once_even_while_tickets_change() {
     let mut app = TestApp::new().await;
     let acme = app.create_tenant("acme").await;
