@@ -179,6 +179,13 @@ impl TenantTx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+
+    /// Ends a transaction that only read. It rolls back as its connection goes
+    /// back to the pool, in the round trip sqlx makes there anyway (the release
+    /// check), so a page does not wait for a COMMIT of nothing.
+    pub fn end_read(self) {
+        drop(self.tx);
+    }
 }
 
 tokio::task_local! {

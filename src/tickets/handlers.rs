@@ -150,7 +150,7 @@ pub async fn side(
     let catalog = state.catalogs.of(&mut tx, &tenant).await?;
     let list = ListQuery::default();
     let (page, n, capped) = page_and_count(&mut tx, &user, &list, &catalog, None).await?;
-    tx.commit().await?;
+    tx.end_read();
     let base = tenant.base_path();
     Ok(SidePartial {
         side: SideList {
@@ -233,7 +233,7 @@ pub(crate) async fn list_page(
         availability,
         ..
     } = around;
-    tx.commit().await?;
+    tx.end_read();
 
     let raw_query = raw_query.as_deref();
     let pairs: Vec<(String, String)> = raw_query
@@ -839,7 +839,7 @@ pub(crate) async fn detail_page(
     let catalog = context.catalog.clone();
     let options = &catalog.options;
     let side = SideSlot::new(&base, Some(number));
-    tx.commit().await?;
+    tx.end_read();
     let DetailContext {
         files,
         following,
