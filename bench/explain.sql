@@ -98,9 +98,9 @@ begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 -- The page's matches from the search table alone (a staff member's plain search) ...
 explain (analyze, buffers, costs off)
-select ticket_id from ticket_search
+select ticket_id, count(*) over () from (select ticket_id, updated_at from ticket_search
  where tenant_id = :tenant and doc @@ websearch_to_tsquery('english', unaccent(:words))
-   and status_category <> 'closed'
+   and status_category <> 'closed' limit 5001) m
  order by updated_at desc, ticket_id desc limit 51;
 -- ... then those tickets.
 explain (analyze, buffers, costs off)
@@ -118,9 +118,9 @@ begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
 -- The page's matches from the search table alone (a staff member's plain search) ...
 explain (analyze, buffers, costs off)
-select ticket_id from ticket_search
+select ticket_id, count(*) over () from (select ticket_id, updated_at from ticket_search
  where tenant_id = :small and doc @@ websearch_to_tsquery('english', unaccent(:words))
-   and status_category <> 'closed'
+   and status_category <> 'closed' limit 5001) m
  order by updated_at desc, ticket_id desc limit 51;
 -- ... then those tickets.
 explain (analyze, buffers, costs off)

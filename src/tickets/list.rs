@@ -717,10 +717,10 @@ const SEARCH_CANDIDATES: usize = 5000;
 /// tickets are left out there unless the list shows them. A staff member's
 /// plain search (words only, latest activity first) is then a page of those
 /// rows, and only its tickets are read: looking every match up in `tickets`
-/// cost more than the index at a big tenant. Otherwise, at most
-/// [`SEARCH_CANDIDATES`] matches are listed by id with the list's query; with
-/// more, the words are common and the list is walked newest first, testing
-/// each ticket's document until a page is found.
+/// cost more than the index at a big tenant. Any other search lists its
+/// matches by id with the list's query. Past [`SEARCH_CANDIDATES`] matches the
+/// words are common, and the list is walked newest first instead, testing each
+/// ticket's document until a page is found.
 async fn search_page(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -729,8 +729,12 @@ async fn search_page(
     words: &str,
     options: &TicketOptions,
 ) -> Result<Vec<ListRow>, sqlx::Error> {
-    let mut sql =
-        QueryBuilder::<Postgres>::new("select ticket_id from ticket_search where tenant_id = ");
+    let plain = viewer.role.is_staff() && query.has_no_filters() && query.sort == Sort::Updated;
+    // Each row carries how many matched, up to the candidates' cap.
+    let mut sql = QueryBuilder::<Postgres>::new(
+        "select ticket_id, count(*) over () from (select ticket_id, updated_at \
+           from ticket_search where tenant_id = ",
+    );
     sql.push_bind(tenant)
         .push(" and doc @@ websearch_to_tsquery('english', unaccent(")
         .push_bind(words)
@@ -738,34 +742,33 @@ async fn search_page(
     if !query.include_closed {
         sql.push(" and status_category <> 'closed'");
     }
-    let plain = viewer.role.is_staff() && query.has_no_filters() && query.sort == Sort::Updated;
+    if plain && let Some(Cursor::Updated(at, id)) = query.after {
+        sql.push(" and (updated_at, ticket_id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    sql.push(format_args!(" limit {}) m", SEARCH_CANDIDATES + 1));
     if plain {
-        if let Some(Cursor::Updated(at, id)) = query.after {
-            sql.push(" and (updated_at, ticket_id) < (")
-                .push_bind(at)
-                .push(", ")
-                .push_bind(id)
-                .push(")");
-        }
         sql.push(" order by updated_at desc, ticket_id desc")
             .push(format_args!(" limit {}", PAGE_SIZE + 1));
-    } else {
-        sql.push(format_args!(" limit {}", SEARCH_CANDIDATES + 1));
     }
-    let matches: Vec<TicketId> = sql
-        .build_query_scalar()
+    let found: Vec<(TicketId, i64)> = sql
+        .build_query_as()
         .persistent(false)
         .fetch_all(&mut *conn)
         .await?;
-    if plain || matches.len() <= SEARCH_CANDIDATES {
-        let among = ListQuery {
-            words: None,
-            matches: Some(matches),
-            ..query.clone()
-        };
-        return list_rows(conn, tenant, viewer, &among, options).await;
+    let matched = found.first().map_or(0, |(_, n)| *n);
+    if usize::try_from(matched).is_ok_and(|n| n > SEARCH_CANDIDATES) {
+        return list_rows(conn, tenant, viewer, query, options).await;
     }
-    list_rows(conn, tenant, viewer, query, options).await
+    let among = ListQuery {
+        words: None,
+        matches: Some(found.into_iter().map(|(id, _)| id).collect()),
+        ..query.clone()
+    };
+    list_rows(conn, tenant, viewer, &among, options).await
 }
 
 /// The list's columns of `tickets t`.
