@@ -36,29 +36,16 @@ language sql as $$
             status_category = excluded.status_category;
 $$;
 
--- A reply appends its words; the ticket's own update (the reply moves its
--- last update) copies the time.
-create or replace function ticket_search_on_reply() returns trigger language plpgsql as $$
-begin
-    if tg_op = 'INSERT' then
-        if not new.internal then
-            -- The hot path appends; no re-parse of the thread.
-            update ticket_search
-               set doc = doc || search_vector('C', new.body)
-             where tenant_id = new.tenant_id and ticket_id = new.ticket_id;
-        end if;
-    else
-        perform ticket_search_rebuild(old.tenant_id, old.ticket_id);
-    end if;
-    return null;
-end
-$$;
-
+-- A ticket's change copies its last update and status category, unless the
+-- copy already holds them: a public reply writes its words and its time in one
+-- new version (ticket_search_on_reply, unchanged), and the reply's update of
+-- the ticket then finds nothing left to copy.
 create function ticket_search_copy_status() returns trigger language plpgsql as $$
 begin
     update ticket_search
        set updated_at = new.updated_at, status_category = new.status_category
-     where tenant_id = new.tenant_id and ticket_id = new.id;
+     where tenant_id = new.tenant_id and ticket_id = new.id
+       and (updated_at, status_category) is distinct from (new.updated_at, new.status_category);
     return null;
 end
 $$;
