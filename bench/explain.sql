@@ -100,7 +100,7 @@ select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :ten
 explain (analyze, buffers, costs off)
 select ticket_id, count(*) over () from (select ticket_id, updated_at from ticket_search
  where tenant_id = :tenant and doc @@ websearch_to_tsquery('english', unaccent(:words))
-   and status_category <> 'closed' limit 5001) m
+   and not closed limit 5001) m
  order by updated_at desc, ticket_id desc limit 51;
 -- ... then those tickets.
 explain (analyze, buffers, costs off)
@@ -108,7 +108,7 @@ explain (analyze, buffers, costs off)
  where t.tenant_id = :tenant and t.status_category <> 'closed'
    and t.id = any(array(select ticket_id from ticket_search where tenant_id = :tenant
                           and doc @@ websearch_to_tsquery('english', unaccent(:words))
-                          and status_category <> 'closed'
+                          and not closed
                         order by updated_at desc, ticket_id desc limit 51))
  order by t.updated_at desc, t.id desc limit 51;
 rollback;
@@ -120,7 +120,7 @@ select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :sma
 explain (analyze, buffers, costs off)
 select ticket_id, count(*) over () from (select ticket_id, updated_at from ticket_search
  where tenant_id = :small and doc @@ websearch_to_tsquery('english', unaccent(:words))
-   and status_category <> 'closed' limit 5001) m
+   and not closed limit 5001) m
  order by updated_at desc, ticket_id desc limit 51;
 -- ... then those tickets.
 explain (analyze, buffers, costs off)
@@ -128,7 +128,7 @@ explain (analyze, buffers, costs off)
  where t.tenant_id = :small and t.status_category <> 'closed'
    and t.id = any(array(select ticket_id from ticket_search where tenant_id = :small
                           and doc @@ websearch_to_tsquery('english', unaccent(:words))
-                          and status_category <> 'closed'
+                          and not closed
                         order by updated_at desc, ticket_id desc limit 51))
  order by t.updated_at desc, t.id desc limit 51;
 rollback;

@@ -749,12 +749,12 @@ async fn write_chunk(
     .bind(tenant_id)
     .execute(&mut **tx)
     .await?;
-    // Exactly `ticket_search_rebuild()`'s row: the ticket's last update and status
-    // category, and its document: subject A, description B, the public replies
+    // Exactly `ticket_search_rebuild()`'s row: the ticket's last update, whether it
+    // is closed, and its document: subject A, description B, the public replies
     // in order as C.
     sqlx::query(&format!(
-        "insert into ticket_search (tenant_id, ticket_id, updated_at, status_category, doc)
-         select $1, t.id, t.updated_at, {STATUS_CATEGORY},
+        "insert into ticket_search (tenant_id, ticket_id, updated_at, closed, doc)
+         select $1, t.id, t.updated_at, {STATUS_CATEGORY} = 'closed',
                 search_vector('A', t.subject) || search_vector('B', t.description)
                 || coalesce(ra.doc, '')
            from seed_t t left join seed_ra ra on ra.ticket_id = t.id

@@ -12,7 +12,7 @@ with page as (
   select ticket_id, count(*) over () from (
     select ticket_id, updated_at from ticket_search
      where tenant_id = :tenant and doc @@ websearch_to_tsquery('english', unaccent(:q))
-       and status_category <> 'closed' limit 5001) m
+       and not closed limit 5001) m
    order by updated_at desc, ticket_id desc limit 51)
 select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id,
        t.priority_rank, t.requester_id, t.assignee_id, t.created_at, t.updated_at,

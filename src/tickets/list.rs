@@ -713,7 +713,7 @@ const SEARCH_CANDIDATES: usize = 5000;
 
 /// A search's page. The matches come from the search table alone: the
 /// full-text index (`ticket_search_doc_idx`) and the rows it points at, which
-/// carry each ticket's status category and last update (0019), so closed
+/// carry each ticket's last update and whether it is closed (0019), so closed
 /// tickets are left out there unless the list shows them. A staff member's
 /// plain search (words only, latest activity first) is then a page of those
 /// rows, and only its tickets are read: looking every match up in `tickets`
@@ -740,7 +740,7 @@ async fn search_page(
         .push_bind(words)
         .push("))");
     if !query.include_closed {
-        sql.push(" and status_category <> 'closed'");
+        sql.push(" and not closed");
     }
     if plain && let Some(Cursor::Updated(at, id)) = query.after {
         sql.push(" and (updated_at, ticket_id) < (")
