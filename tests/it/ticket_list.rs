@@ -514,7 +514,11 @@ async fn a_search_lists_its_matches_by_latest_activity_and_hides_closed_ones_lik
     sign_in_as(&mut app, "acme", &agent.email).await;
 
     let pages = page_through(&mut app, "/acme/tickets?q=walrus", async |_, _| {}).await;
-    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 4], "{pages:?}");
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        [50, 4],
+        "{pages:?}"
+    );
     let expected: Vec<i64> = std::iter::once(3)
         .chain((1..=55).rev().filter(|n| ![3, 54].contains(n)))
         .collect();
