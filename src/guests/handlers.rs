@@ -23,7 +23,6 @@ use crate::{
         handlers::{CHOOSE_FILES_AGAIN, category_levels_for, chosen_categories, parse_path_number},
         lifecycle,
         model::display_number,
-        options::TicketOptions,
         service::{FieldErrors, TicketInput},
         views::{CategoryLevelsPartial, Choice, category_levels},
     },
@@ -102,9 +101,10 @@ async fn render_submit(
 ) -> AppResult<SubmitPage> {
     let base = tenant.base_path();
     let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let options = TicketOptions::load(&mut tx, tenant.id).await?;
-    let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
-    tx.commit().await?;
+    let catalog = state.catalogs.of(&mut tx, tenant).await?;
+    tx.end_read();
+    let options = &catalog.options;
+    let policy = attachments::policy::Policy::new(&state.config, &catalog.attachments);
     let choose = |all: Vec<(String, String)>, chosen: &str, default: String| -> Vec<Choice> {
         let chosen = if chosen.is_empty() {
             default
@@ -159,7 +159,7 @@ async fn render_submit(
         type_choices,
         priority_choices,
         categories: CategoryLevelsPartial {
-            levels: category_levels(&options, &chosen_categories(&form.ticket, &options)),
+            levels: category_levels(options, &chosen_categories(&form.ticket, options)),
             options_href: format!("{base}/submit/category-options"),
             error: page.errors.get("category").cloned(),
         },
@@ -416,14 +416,15 @@ async fn render_ticket(
 ) -> AppResult<TicketPage> {
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let ticket = tickets::load_visible(&mut tx, user, number).await?;
-    let options = TicketOptions::load(&mut tx, tenant.id).await?;
+    let catalog = state.catalogs.of(&mut tx, tenant).await?;
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, false).await?;
     let files = attachments::repo::for_ticket(&mut tx, tenant.id, ticket.id, false).await?;
     let following = tickets::repo::is_following(&mut tx, tenant.id, ticket.id, user.id).await?;
-    let settings = lifecycle::Settings::load(&mut tx, tenant.id).await?;
-    let policy = attachments::policy::Policy::load(&mut tx, tenant.id, &state.config).await?;
     let zone = auth::repo::timezone_of(&mut tx, tenant.id, user).await?;
-    tx.commit().await?;
+    tx.end_read();
+    let options = &catalog.options;
+    let settings = catalog.lifecycle;
+    let policy = attachments::policy::Policy::new(&state.config, &catalog.attachments);
 
     // Guests are not signed in: their dates read in the helpdesk's default timezone.
     Ok(format::with_timezone(&zone, move || {
