@@ -93,8 +93,8 @@ impl Db {
             .max_connections(max_connections)
             .acquire_timeout(acquire_timeout)
             // sqlx pings every connection as it comes back to the pool, so one
-            // used moments ago is known to be alive: checking it again on the
-            // way out is a round trip per request for nothing. One that sat
+            // used moments ago is known to be alive: pinging it again as it is
+            // handed out is a round trip per request for nothing. One that sat
             // idle may have lost its server meanwhile (a restart), and is
             // checked before use; a broken one is replaced, not handed out.
             .test_before_acquire(false)
