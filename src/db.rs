@@ -130,7 +130,10 @@ impl Db {
         if let Some(tx) = take_request_tx(tenant) {
             return Ok(tx);
         }
-        TenantTx::enter(self.pool.begin().await?, tenant).await
+        // BEGIN and the scope in one round trip (a simple query of two statements).
+        let begin = format!("begin; {}", scope_statement(tenant));
+        let tx = self.pool.begin_with(begin).await?;
+        Ok(TenantTx::entered(tx, tenant))
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
@@ -155,19 +158,15 @@ impl TenantTx {
         mut tx: Transaction<'static, Postgres>,
         tenant: TenantId,
     ) -> Result<Self, sqlx::Error> {
-        sqlx::query(
-            "select set_config('role', 'tessera_app', true), \
-                    set_config('app.tenant_id', $1::text, true)",
-        )
-        .bind(tenant.0)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::raw_sql(&scope_statement(tenant))
+            .execute(&mut *tx)
+            .await?;
         Ok(Self { tx, tenant })
     }
 
     /// A transaction whose own statements already did what [`enter`](Self::enter)
-    /// does, for `tenant`: `tenants::repo::enter_by_slug` does it in the same
-    /// statement that reads the tenant, saving a round trip per request.
+    /// does, for `tenant`: in its BEGIN ([`Db::tenant_tx`]), or in the statement
+    /// that reads the tenant (`tenants::repo::enter_by_slug`).
     pub(crate) fn entered(tx: Transaction<'static, Postgres>, tenant: TenantId) -> Self {
         Self { tx, tenant }
     }
@@ -186,6 +185,17 @@ impl TenantTx {
     pub fn end_read(self) {
         drop(self.tx);
     }
+}
+
+/// What scopes a transaction to `tenant`: Tessera's role, which row-level
+/// security applies to, and the tenant its policies compare with. A simple query
+/// (no parameters), so it can ride with BEGIN; a UUID's text is hex and dashes.
+fn scope_statement(tenant: TenantId) -> String {
+    format!(
+        "select set_config('role', 'tessera_app', true), \
+                set_config('app.tenant_id', '{}', true)",
+        tenant.0
+    )
 }
 
 tokio::task_local! {

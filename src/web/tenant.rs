@@ -73,7 +73,9 @@ pub async fn enter_tenant(
     if read_only {
         Ok(db::with_request_tx(tx, work).await)
     } else {
-        tx.commit().await?;
+        // A write opens its own transaction when its input is in (uploads are
+        // stored first); this one only read.
+        tx.end_read();
         Ok(work.await)
     }
 }
