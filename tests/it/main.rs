@@ -31,6 +31,7 @@ mod passwords;
 mod queue;
 mod replies;
 mod resilience;
+mod schema;
 mod security_attachments;
 mod security_csrf;
 mod security_db;
