@@ -755,8 +755,7 @@ async fn write_chunk(
     sqlx::query(&format!(
         "insert into ticket_search (tenant_id, ticket_id, updated_at, closed, doc)
          select $1, t.id, t.updated_at, {STATUS_CATEGORY} = 'closed',
-                search_vector('A', t.subject) || search_vector('B', t.description)
-                || coalesce(ra.doc, '')
+                ticket_search_head(t.subject, t.description) || coalesce(ra.doc, '')
            from seed_t t left join seed_ra ra on ra.ticket_id = t.id
           order by t.number"
     ))

@@ -9,8 +9,8 @@
 //! URL is saved and again at each delivery, which connects to the address it
 //! checked (so a DNS answer that changes in between cannot redirect it).
 
-use super::{ORIGIN_MARK, clean};
-use crate::{config::ChatConfig, db::TenantId, error::AppError, tickets::model::display_number};
+use super::{ORIGIN_MARK, TicketNumber, clean};
+use crate::{config::ChatConfig, db::TenantId, error::AppError};
 use anyhow::{Context as _, bail};
 use axum::http::Uri;
 use sqlx::PgConnection;
@@ -287,7 +287,8 @@ pub async fn hook_for(
 #[derive(Debug, sqlx::FromRow)]
 pub struct ChatTicket {
     pub id: Uuid,
-    pub number: i64,
+    #[sqlx(try_from = "i64")]
+    pub number: TicketNumber,
     pub subject: String,
     pub version: i32,
     pub slug: String,
@@ -311,12 +312,12 @@ pub async fn queue(
         slug,
         ticket_prefix,
     } = ticket;
-    let shown = display_number(ticket_prefix, *number);
+    let shown = number.shown(ticket_prefix);
     let (what, key) = match event {
         ChatEvent::NewTicket => ("New ticket", format!("chat:new:{id}")),
         ChatEvent::Reopened => ("Reopened", format!("chat:reopened:{id}:{version}")),
     };
-    let link = format!("{ORIGIN_MARK}/{slug}/tickets/{number}");
+    let link = format!("{ORIGIN_MARK}{}", number.path(slug));
     let text = format!("{what} {shown}: {}\n{link}", clean(subject));
     let payload = serde_json::json!({ "text": text }).to_string();
     sqlx::query(

@@ -15,7 +15,10 @@
 //!   and threading headers), so delivery needs no tenant data. The one thing left
 //!   open is the deployment's address: links start with [`ORIGIN_MARK`], which the
 //!   worker replaces with `server.public_url` at delivery (user text can never
-//!   contain the mark: it is stripped from everything rendered);
+//!   contain the mark: it is stripped from everything rendered). A new ticket's
+//!   messages are stored before its create takes the number, which they print
+//!   as [`TicketNumber::New`]'s marks; the create's numbering statement puts the
+//!   number there, in the same transaction (`tickets::repo::insert_numbered`);
 //! - delivery ([`worker`]) claims one due row at a time with `for update skip
 //!   locked`, holding the row lock while it sends, so instances running at once
 //!   never send a row twice; a failure backs off exponentially with jitter and
@@ -40,6 +43,44 @@ pub const ORIGIN_MARK: &str = "\u{E000}origin\u{E000}";
 /// Where the unsubscribe link goes in stored bodies: the worker puts the whole
 /// signed link there (see [`links`]). Like the origin mark, no user text keeps it.
 pub const UNSUBSCRIBE_MARK: &str = "\u{E000}unsubscribe\u{E000}";
+
+/// Where a new ticket's number goes in messages stored before its create took
+/// it: as digits (in links), and as the six-digit form `TKT-000013` shows.
+/// `tickets::repo::insert_numbered` replaces both; no user text keeps them.
+pub const NEW_NUMBER_MARK: &str = "\u{E000}number\u{E000}";
+pub const NEW_NUMBER_PADDED_MARK: &str = "\u{E000}number:06\u{E000}";
+
+/// A ticket's number as a stored message prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketNumber {
+    Taken(i64),
+    /// A new ticket's, before its create takes it (see [`NEW_NUMBER_MARK`]).
+    New,
+}
+
+impl From<i64> for TicketNumber {
+    fn from(number: i64) -> Self {
+        Self::Taken(number)
+    }
+}
+
+impl TicketNumber {
+    /// As people read it: `TKT-000013`.
+    pub fn shown(self, prefix: &str) -> String {
+        match self {
+            Self::Taken(number) => crate::tickets::model::display_number(prefix, number),
+            Self::New => format!("{prefix}{NEW_NUMBER_PADDED_MARK}"),
+        }
+    }
+
+    /// The ticket's page under the tenant's `slug`, without the origin.
+    pub fn path(self, slug: &str) -> String {
+        match self {
+            Self::Taken(number) => format!("/{slug}/tickets/{number}"),
+            Self::New => format!("/{slug}/tickets/{NEW_NUMBER_MARK}"),
+        }
+    }
+}
 
 /// User text made safe to render into a stored message: no origin mark, and no
 /// control characters other than line breaks and tabs.

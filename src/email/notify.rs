@@ -17,7 +17,7 @@
 //!   ([`account_link`]); the caller has checked the user is active.
 
 use super::{
-    ORIGIN_MARK, UNSUBSCRIBE_MARK, clean, header_safe,
+    ORIGIN_MARK, TicketNumber, UNSUBSCRIBE_MARK, clean, header_safe,
     outbox::{self, NewEmail},
     templates::{self, AccountKind, AccountMail, Change, Kind, Mail},
 };
@@ -27,7 +27,7 @@ use crate::{
     error::AppError,
     markdown,
     replies::repo::ReplyId,
-    tickets::model::{TicketId, display_number},
+    tickets::model::TicketId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -36,7 +36,8 @@ use uuid::Uuid;
 #[derive(Debug, sqlx::FromRow)]
 struct TicketFacts {
     id: Uuid,
-    number: i64,
+    #[sqlx(try_from = "i64")]
+    number: TicketNumber,
     subject: String,
     description: String,
     requester_id: UserId,
@@ -215,8 +216,9 @@ async fn store(
     path: &str,
 ) -> Result<(), AppError> {
     let facts = draft.facts;
-    let number = display_number(&facts.place.ticket_prefix, facts.number);
-    let subject = header_safe(&format!("[{number}] {}", facts.subject));
+    let number = facts.number.shown(&facts.place.ticket_prefix);
+    // The prefix is letters, digits and hyphens; the number's marks must stay.
+    let subject = format!("[{number}] {}", header_safe(&facts.subject));
     let body = clean(draft.body);
     let is_user = to.id.0 != Uuid::nil();
     let mail = Mail {
@@ -289,7 +291,7 @@ async fn guest_path(
 }
 
 fn ticket_path(facts: &TicketFacts) -> String {
-    format!("/{}/tickets/{}", facts.place.slug, facts.number)
+    facts.number.path(&facts.place.slug)
 }
 
 /// A new ticket as its create holds it before taking its number.
@@ -301,12 +303,12 @@ pub struct NewTicket<'a> {
     pub assignee: Option<UserId>,
 }
 
-/// A new ticket's messages with everything read but its number: the
-/// requester's confirmation, the assignee's notice, the team address's copy
-/// and the chat message. The create takes the number last, holding its
-/// tenant's counter until commit (see `tickets::service::create_keyed`), so
-/// [`prepare_ticket_created`] does every read (and a guest requester's access
-/// link) before, and [`NewTicketNotice::queue`] only renders and stores.
+/// A new ticket's messages: the requester's confirmation, the assignee's
+/// notice, the team address's copy and the chat message. The create takes the
+/// number in its last statement, holding its tenant's counter until commit (see
+/// `tickets::service::create_keyed`), so [`prepare_ticket_created`] reads and
+/// [`NewTicketNotice::queue`] stores them before, printing the number as
+/// [`TicketNumber::New`], which that statement fills in.
 pub struct NewTicketNotice {
     facts: TicketFacts,
     mails: Vec<PendingMail>,
@@ -353,12 +355,13 @@ pub async fn prepare_ticket_created(
     .await?;
     let facts = TicketFacts {
         id: ticket.id.0,
-        number: 0,
+        number: TicketNumber::New,
         subject: ticket.subject.to_owned(),
         description: ticket.description.to_owned(),
         requester_id: ticket.requester,
         assignee_id: ticket.assignee,
-        version: 0,
+        // A new ticket's first version (the column's default).
+        version: 1,
         place: tenant_facts.place,
     };
     let mut mails = Vec::new();
@@ -409,18 +412,15 @@ impl NewTicketNotice {
         &self.facts.place.ticket_prefix
     }
 
-    /// Renders and stores the messages of the ticket now stored with `number`
-    /// at `version`.
+    /// Renders and stores the messages, before the create takes the ticket's
+    /// number: they print [`TicketNumber::New`], which the ticket's insert fills
+    /// in (`tickets::repo::insert_numbered`).
     pub async fn queue(
-        mut self,
+        &self,
         tx: &mut TenantTx,
         now: OffsetDateTime,
         actor: &User,
-        number: i64,
-        version: i32,
     ) -> Result<(), AppError> {
-        self.facts.number = number;
-        self.facts.version = version;
         let facts = &self.facts;
         for mail in &self.mails {
             let (kind, key) = match mail.message {
@@ -449,9 +449,9 @@ impl NewTicketNotice {
         if let Some(hook) = &self.chat {
             let ticket = super::chat::ChatTicket {
                 id: facts.id,
-                number,
+                number: facts.number,
                 subject: facts.subject.clone(),
-                version,
+                version: facts.version,
                 slug: facts.place.slug.clone(),
                 ticket_prefix: facts.place.ticket_prefix.clone(),
             };

@@ -49,34 +49,72 @@ pub struct NewTicketRow<'a> {
     pub now: OffsetDateTime,
 }
 
-/// A stored ticket's number and version.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
-pub struct Numbered {
-    pub number: i64,
-    pub version: i32,
+/// Writes a new ticket's search document before the ticket itself: its create
+/// does so ahead of taking the number (its words are the costliest part of the
+/// ticket's insert), and the insert's trigger then leaves the row be (0021).
+/// `updated_at` and `closed` are the ticket's, as the list by search reads them.
+pub async fn insert_search_document(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    row: &NewTicketRow<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into ticket_search (tenant_id, ticket_id, updated_at, closed, doc) \
+         values ($1, $2, $3, $4, ticket_search_head($5, $6))",
+    )
+    .bind(tenant)
+    .bind(row.id)
+    .bind(row.now)
+    .bind(row.status_category == StatusCategory::Closed)
+    .bind(row.subject)
+    .bind(row.description)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
-/// Inserts the ticket with the tenant's next number, in one statement. The
+/// Inserts the ticket with the tenant's next number, and returns the number,
+/// in one statement. The
 /// counter row stays locked until the transaction ends, so concurrent creates
 /// of the tenant queue here and numbers have no gaps: whatever the transaction
 /// does after this statement, every other create waits for.
+///
+/// So the ticket's messages are stored before, printing its number as marks
+/// (`email::TicketNumber::New`), and this statement puts the number there: as
+/// digits, and six-digit padded as `tickets::model::display_number` shows it.
 pub async fn insert_numbered(
     conn: &mut PgConnection,
     tenant: TenantId,
     row: NewTicketRow<'_>,
-) -> Result<Numbered, sqlx::Error> {
-    sqlx::query_as(
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
         "with taken as ( \
            insert into ticket_counters as c (tenant_id, next_number) values ($1, 2) \
            on conflict (tenant_id) do update set next_number = c.next_number + 1 \
-           returning next_number - 1 as number) \
-         insert into tickets (tenant_id, id, number, subject, description, type_id, priority_id, \
-           priority_rank, status_id, status_category, category_id, requester_id, assignee_id, \
-           group_id, tags, idempotency_key, created_at, updated_at) \
-         select $1, $2, taken.number, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, \
-           $15, $15 \
-           from taken \
-         returning number, version",
+           returning next_number - 1 as number), \
+         ticket as ( \
+           insert into tickets (tenant_id, id, number, subject, description, type_id, \
+             priority_id, priority_rank, status_id, status_category, category_id, \
+             requester_id, assignee_id, group_id, tags, idempotency_key, created_at, \
+             updated_at) \
+           select $1, $2, taken.number, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $16, $15, $15 \
+             from taken \
+           returning number), \
+         shown as ( \
+           select number::text as digits, \
+                  case when number < 1000000 then lpad(number::text, 6, '0') \
+                       else number::text end as padded \
+             from ticket), \
+         filled as ( \
+           update email_outbox o \
+              set subject = replace(replace(o.subject, $17, n.digits), $18, n.padded), \
+                  body_text = replace(replace(o.body_text, $17, n.digits), $18, n.padded), \
+                  body_html = replace(replace(o.body_html, $17, n.digits), $18, n.padded), \
+                  payload = replace(replace(o.payload, $17, n.digits), $18, n.padded) \
+             from shown n \
+            where o.tenant_id = $1 and o.ticket_id = $2) \
+         select number from ticket",
     )
     .bind(tenant)
     .bind(row.id)
@@ -94,6 +132,8 @@ pub async fn insert_numbered(
     .bind(row.tags)
     .bind(row.now)
     .bind(row.idempotency_key)
+    .bind(crate::email::NEW_NUMBER_MARK)
+    .bind(crate::email::NEW_NUMBER_PADDED_MARK)
     .fetch_one(conn)
     .await
 }

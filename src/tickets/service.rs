@@ -519,10 +519,10 @@ pub async fn create_keyed(
     let tags = if staff { checked.tags } else { Vec::new() };
 
     let id = TicketId::generate();
-    // The ticket's own rows and every read its messages need come first: the
-    // number is taken last, in the ticket's insert, because from then until
+    // The ticket's own rows, its messages and its search document come first:
+    // the number is taken last, in the ticket's insert, because from then until
     // commit every other create of the tenant waits (numbers are gap-free).
-    // These rows' references to the ticket are checked at commit (0018).
+    // These rows' references to the ticket are checked at commit (0018, 0021).
     events::record(
         tx,
         tenant,
@@ -554,35 +554,30 @@ pub async fn create_keyed(
         },
     )
     .await?;
-    let prefix = notice.ticket_prefix().to_owned();
-    let stored = repo::insert_numbered(
-        tx,
-        tenant,
-        repo::NewTicketRow {
-            id,
-            subject: &checked.subject,
-            description: &checked.description,
-            type_id: checked.type_id,
-            priority_id: checked.priority_id,
-            priority_rank: checked.priority_rank,
-            status_id: status.id,
-            status_category: status.category,
-            category_id: checked.category_id,
-            requester_id: requester.id,
-            assignee_id: assignee,
-            group_id: group,
-            tags: &tags,
-            idempotency_key,
-            now,
-        },
-    )
-    .await?;
-    notice
-        .queue(tx, now, actor, stored.number, stored.version)
-        .await?;
+    notice.queue(tx, now, actor).await?;
+    let row = repo::NewTicketRow {
+        id,
+        subject: &checked.subject,
+        description: &checked.description,
+        type_id: checked.type_id,
+        priority_id: checked.priority_id,
+        priority_rank: checked.priority_rank,
+        status_id: status.id,
+        status_category: status.category,
+        category_id: checked.category_id,
+        requester_id: requester.id,
+        assignee_id: assignee,
+        group_id: group,
+        tags: &tags,
+        idempotency_key,
+        now,
+    };
+    repo::insert_search_document(tx, tenant, &row).await?;
+    let number = repo::insert_numbered(tx, tenant, row).await?;
+    let prefix = notice.ticket_prefix();
     Ok(Created {
-        number: stored.number,
-        display_number: super::model::display_number(&prefix, stored.number),
+        number,
+        display_number: super::model::display_number(prefix, number),
         replayed: false,
     })
 }

@@ -292,6 +292,52 @@ async fn a_customers_new_ticket_sends_them_a_confirmation_with_the_number_and_th
     assert_eq!(sink.mails().len(), 1);
 }
 
+/// A new ticket's messages are stored before its number is taken and get it
+/// from the numbering statement: six digits padded, and past 999999 all of them.
+#[tokio::test]
+async fn a_new_tickets_mail_prints_the_number_its_create_took_past_six_digits_too() {
+    let sink = Sink::start();
+    let mut app = TestApp::with_config(smtp_config(sink.port)).await;
+    let acme = app.create_tenant("acme").await;
+    sqlx::query(
+        "insert into ticket_counters (tenant_id, next_number) values ($1, 999999) \
+         on conflict (tenant_id) do update set next_number = excluded.next_number",
+    )
+    .bind(acme.tenant.id)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    sign_in_as(&mut app, "acme", &acme.customer.email).await;
+    app.get("/acme/tickets/new").await;
+    for (subject, number) in [("Six digits", 999_999), ("Seven digits", 1_000_000)] {
+        app.post_form(
+            "/acme/tickets",
+            &[("subject", subject), ("description", "Numbers, please.")],
+        )
+        .await
+        .assert_redirect_to(&format!("/acme/tickets/{number}?notice=created"));
+    }
+    assert_eq!(deliver(&app).await.sent, 2);
+
+    let mut mails = sink.mails();
+    mails.sort_by(|a, b| b.subject.cmp(&a.subject));
+    let shown: Vec<_> = mails.iter().map(|m| m.subject.as_str()).collect();
+    assert_eq!(
+        shown,
+        ["[TKT-999999] Six digits", "[TKT-1000000] Seven digits"]
+    );
+    for (mail, number) in mails.iter().zip([999_999, 1_000_000]) {
+        let link = format!("http://127.0.0.1:8080/acme/tickets/{number}");
+        assert!(mail.text.contains(&link), "{}", mail.text);
+        assert!(
+            mail.html.contains(&format!("href=\"{link}\"")),
+            "{}",
+            mail.html
+        );
+        assert!(!mail.text.contains('\u{E000}') && !mail.html.contains('\u{E000}'));
+    }
+}
+
 #[tokio::test]
 async fn an_agents_reply_reaches_every_follower_but_the_agent_and_no_deactivated_user() {
     let sink = Sink::start();

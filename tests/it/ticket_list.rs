@@ -419,6 +419,51 @@ async fn search_finds_words_in_subjects_descriptions_and_public_replies_but_not_
     }
 }
 
+/// A create writes its ticket's search document itself, before the numbering
+/// statement (whose trigger then leaves it be): it must be exactly the one the
+/// trigger's rebuild writes, or search and the list by search would drift.
+#[tokio::test]
+async fn a_created_tickets_search_document_is_the_one_a_rebuild_writes() {
+    let app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let mut input = subject("Café printer jams");
+    input.description = "The **toner** light blinks; nothing prints.".to_owned();
+    let number = create_direct(&app, &acme.customer, input).await;
+    let row = "select s.doc::text, s.updated_at = t.updated_at, s.closed \
+                 from ticket_search s join tickets t on t.tenant_id = s.tenant_id and t.id = s.ticket_id \
+                where t.tenant_id = $1 and t.number = $2";
+    let written: (String, bool, bool) = sqlx::query_as(row)
+        .bind(acme.tenant.id)
+        .bind(number)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        written.0.contains("'toner':") && written.0.contains("'cafe':"),
+        "{written:?}"
+    );
+    sqlx::query(
+        "select ticket_search_rebuild(tenant_id, id) from tickets where tenant_id = $1 and number = $2",
+    )
+    .bind(acme.tenant.id)
+    .bind(number)
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let rebuilt: (String, bool, bool) = sqlx::query_as(row)
+        .bind(acme.tenant.id)
+        .bind(number)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(written, rebuilt);
+    assert_eq!(
+        (written.1, written.2),
+        (true, false),
+        "its time and state are the ticket's"
+    );
+}
+
 #[tokio::test]
 async fn the_upkeep_job_merges_new_search_entries_and_search_still_finds_them() {
     let mut app = TestApp::new().await;
