@@ -133,7 +133,7 @@ impl Db {
         // BEGIN and the scope in one round trip (a simple query of two statements).
         let begin = format!("begin; {}", scope_statement(tenant));
         let tx = self.pool.begin_with(begin).await?;
-        Ok(TenantTx::entered(tx, tenant))
+        Ok(TenantTx { tx, tenant })
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
@@ -162,13 +162,6 @@ impl TenantTx {
             .execute(&mut *tx)
             .await?;
         Ok(Self { tx, tenant })
-    }
-
-    /// A transaction whose own statements already did what [`enter`](Self::enter)
-    /// does, for `tenant`: in its BEGIN ([`Db::tenant_tx`]), or in the statement
-    /// that reads the tenant (`tenants::repo::enter_by_slug`).
-    pub(crate) fn entered(tx: Transaction<'static, Postgres>, tenant: TenantId) -> Self {
-        Self { tx, tenant }
     }
 
     pub fn tenant(&self) -> TenantId {

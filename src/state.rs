@@ -1,7 +1,8 @@
 //! The state every handler shares. Anything a test swaps is a field here.
 
 use crate::{
-    attachments::storage::Store, clock::Clock, config::Config, db::Db, tickets::catalog::Catalogs,
+    attachments::storage::Store, clock::Clock, config::Config, db::Db, tenants::Slugs,
+    tickets::catalog::Catalogs,
 };
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub struct Inner {
     pub store: Store,
     /// Each tenant's catalog as last read (option lists, staff, settings).
     pub catalogs: Catalogs,
+    /// Which tenant each slug names (see [`Slugs`]).
+    pub slugs: Slugs,
     /// Key for CSRF tokens (and later other signed values).
     secret: SecretString,
 }
@@ -26,6 +29,7 @@ impl AppState {
         Self(Arc::new(Inner {
             store: crate::attachments::storage::from_config(&config),
             catalogs: Catalogs::default(),
+            slugs: Slugs::default(),
             db,
             config,
             clock,

@@ -2,8 +2,11 @@
 //! scopes it to that tenant, and the `tenant_id` filters say so to the reader.
 
 use super::model::{Role, User};
-use crate::db::{TenantId, UserId};
-use sqlx::PgConnection;
+use crate::{
+    db::{TenantId, UserId},
+    tenants::Tenant,
+};
+use sqlx::{FromRow, PgConnection, Row};
 use time::OffsetDateTime;
 
 const USER_COLUMNS: &str = "tenant_id, id, email, name, role, timezone, active";
@@ -20,29 +23,49 @@ pub async fn timezone_of(
     }
 }
 
-/// The signed-in user of a request and the timezone they read dates in, in
-/// one round trip (every signed-in request asks).
-pub async fn find_user_and_timezone(
+/// What a signed-in request starts from: its tenant's row and, for `user`,
+/// that user with the timezone they read dates in (`None` if there is no such
+/// user), in one statement inside the tenant's scope. `None` if the tenant is
+/// gone.
+pub async fn tenant_and_user(
     conn: &mut PgConnection,
     tenant: TenantId,
-    id: UserId,
-) -> Result<Option<(User, String)>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: User,
-        zone: String,
-    }
-    let row = sqlx::query_as::<_, Row>(&format!(
-        "select {USER_COLUMNS}, coalesce(timezone, \
-                (select default_timezone from tenant_settings where tenant_id = $1), 'UTC') as zone \
-           from users where tenant_id = $1 and id = $2"
-    ))
+    user: Option<UserId>,
+) -> Result<Option<(Tenant, Option<(User, String)>)>, sqlx::Error> {
+    let row = sqlx::query(
+        "select te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version, \
+                u.id as user_id, u.email as user_email, u.name as user_name, \
+                u.role as user_role, u.timezone as user_timezone, u.active as user_active, \
+                coalesce(u.timezone, s.default_timezone, 'UTC') as user_zone \
+           from tenants te \
+           left join users u on u.tenant_id = te.id and u.id = $2 \
+           left join tenant_settings s on s.tenant_id = te.id \
+          where te.id = $1",
+    )
     .bind(tenant)
-    .bind(id)
+    .bind(user)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(|row| (row.user, row.zone)))
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let tenant = Tenant::from_row(&row)?;
+    let user = match row.try_get::<Option<UserId>, _>("user_id")? {
+        Some(id) => Some((
+            User {
+                tenant_id: tenant.id,
+                id,
+                email: row.try_get("user_email")?,
+                name: row.try_get("user_name")?,
+                role: row.try_get("user_role")?,
+                timezone: row.try_get("user_timezone")?,
+                active: row.try_get("user_active")?,
+            },
+            row.try_get("user_zone")?,
+        )),
+        None => None,
+    };
+    Ok(Some((tenant, user)))
 }
 
 pub async fn find_user(

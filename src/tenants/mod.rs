@@ -7,5 +7,7 @@
 pub mod model;
 pub mod repo;
 pub mod service;
+pub mod slugs;
 
 pub use model::{Tenant, TenantSlug};
+pub use slugs::Slugs;

@@ -26,10 +26,11 @@ pub struct SignedIn(pub User);
 /// active (keeping the session alive); runs the request in their timezone
 /// (`web::format`).
 ///
-/// A session signed in anywhere gets the tenant row, the transaction's tenant
-/// scope and the user in one transaction, which a read-only request's handler
-/// then goes on using (`db::with_request_tx`): a page view is one transaction.
-/// Anonymous requests cost one query, for the tenant.
+/// A session signed in anywhere gets its transaction scoped to the tenant as it
+/// begins (the slug's tenant id is kept, see [`tenants::Slugs`]) and the tenant
+/// row with the user in one statement; a read-only request's handler then goes
+/// on using that transaction (`db::with_request_tx`): a page view is one
+/// transaction. Anonymous requests cost one query, for the tenant.
 pub async fn enter_tenant(
     State(state): State<AppState>,
     session: Session,
@@ -47,12 +48,24 @@ pub async fn enter_tenant(
             .ok_or(AppError::NotFound)?;
         return Ok(run_for(tenant, request, next).await);
     }
-    let (tenant, mut tx) = tenants::repo::enter_by_slug(&state.db, slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let found = match auth::session::user_for(&session, tenant.id).await? {
-        Some(user_id) => auth::repo::find_user_and_timezone(&mut tx, tenant.id, user_id).await?,
-        None => None,
+    let id = match state.slugs.id_of(slug) {
+        Some(id) => id,
+        None => {
+            let id = tenants::repo::id_by_slug(state.db.pool(), slug)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            state.slugs.remember(slug, id);
+            id
+        }
+    };
+    let user_id = auth::session::user_for(&session, id).await?;
+    let mut tx = state.db.tenant_tx(id).await?;
+    let (tenant, found) = match auth::repo::tenant_and_user(&mut tx, id, user_id).await? {
+        Some((tenant, found)) if tenant.slug == slug => (tenant, found),
+        _ => {
+            state.slugs.forget(slug);
+            return Err(AppError::NotFound);
+        }
     };
     let mut zone = None;
     if let Some((user, user_zone)) = found.filter(|(user, _)| user.active) {
