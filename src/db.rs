@@ -131,9 +131,28 @@ impl Db {
             return Ok(tx);
         }
         // BEGIN and the scope in one round trip (a simple query of two statements).
-        let begin = format!("begin; {}", scope_statement(tenant));
-        let tx = self.pool.begin_with(begin).await?;
+        let tx = self
+            .begin_with(format!("begin; {}", scope_statement(tenant)))
+            .await?;
         Ok(TenantTx { tx, tenant })
+    }
+
+    /// Begins a transaction with `statement`, to the end even if the caller
+    /// stops waiting (a client that hangs up drops its request's future). sqlx
+    /// counts a transaction as open only once BEGIN's answer is in: a begin
+    /// dropped while waiting for it queued no rollback, and its connection went
+    /// back to the pool inside a transaction nobody would end (seen under load
+    /// as the session store, next on that connection, refused in a tenant's
+    /// scope). Run as its own task, the begin completes, and the transaction
+    /// it returns rolls back when dropped like any other.
+    pub async fn begin_with(
+        &self,
+        statement: String,
+    ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let pool = self.pool.clone();
+        tokio::spawn(async move { pool.begin_with(statement).await })
+            .await
+            .map_err(|_| sqlx::Error::WorkerCrashed)?
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {

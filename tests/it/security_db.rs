@@ -275,3 +275,38 @@ async fn ten_thousand_interleaved_transactions_of_two_tenants_see_no_foreign_row
         .unwrap();
     assert_eq!(both, 2);
 }
+
+/// A client that hangs up while its request's transaction is beginning drops
+/// the begin half-way. Its connection must not go back to the pool inside that
+/// transaction (in the tenant's scope, as Tessera's role) for the next user:
+/// sqlx alone queued no rollback for a begin not yet answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_begin_dropped_half_way_leaves_no_transaction_on_its_pooled_connection() {
+    let app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    // One connection, so the next user is the one the dropped begin used.
+    let db = Db::connect(&app.database.url.clone().into(), 1)
+        .await
+        .unwrap();
+    let mut leftovers = Vec::new();
+    for attempt in 0..100u64 {
+        // Dropped after a few microseconds: taken from the pool, BEGIN sent,
+        // its answer not yet read.
+        let wait = std::time::Duration::from_micros(attempt % 10 * 20);
+        let begun = tokio::time::timeout(wait, db.tenant_tx(acme.tenant.id)).await;
+        drop(begun);
+        // The scope is set in the same simple query as BEGIN, and lasts as
+        // long as its transaction.
+        let role: String = sqlx::query_scalar("select current_setting('role')")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        if role != "none" {
+            leftovers.push((attempt, role));
+        }
+    }
+    assert!(
+        leftovers.is_empty(),
+        "left inside a transaction: {leftovers:?}"
+    );
+}
