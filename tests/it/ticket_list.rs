@@ -429,15 +429,20 @@ async fn a_created_tickets_search_document_is_the_one_a_rebuild_writes() {
     let mut input = subject("Café printer jams");
     input.description = "The **toner** light blinks; nothing prints.".to_owned();
     let number = create_direct(&app, &acme.customer, input).await;
-    let row = "select s.doc::text, s.updated_at = t.updated_at, s.closed \
-                 from ticket_search s join tickets t on t.tenant_id = s.tenant_id and t.id = s.ticket_id \
-                where t.tenant_id = $1 and t.number = $2";
-    let written: (String, bool, bool) = sqlx::query_as(row)
+    let read = async || -> (String, bool, bool) {
+        sqlx::query_as(
+            "select s.doc::text, s.updated_at = t.updated_at, s.closed \
+               from ticket_search s \
+               join tickets t on t.tenant_id = s.tenant_id and t.id = s.ticket_id \
+              where t.tenant_id = $1 and t.number = $2",
+        )
         .bind(acme.tenant.id)
         .bind(number)
         .fetch_one(app.db.pool())
         .await
-        .unwrap();
+        .unwrap()
+    };
+    let written = read().await;
     assert!(
         written.0.contains("'toner':") && written.0.contains("'cafe':"),
         "{written:?}"
@@ -450,12 +455,7 @@ async fn a_created_tickets_search_document_is_the_one_a_rebuild_writes() {
     .execute(app.db.pool())
     .await
     .unwrap();
-    let rebuilt: (String, bool, bool) = sqlx::query_as(row)
-        .bind(acme.tenant.id)
-        .bind(number)
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
+    let rebuilt = read().await;
     assert_eq!(written, rebuilt);
     assert_eq!(
         (written.1, written.2),
