@@ -277,10 +277,43 @@ pub async fn hook_for(
     tenant: TenantId,
     event: ChatEvent,
 ) -> Result<Option<Webhook>, sqlx::Error> {
-    Ok(settings(conn, tenant).await?.filter(|hook| match event {
-        ChatEvent::NewTicket => hook.on_new_ticket,
-        ChatEvent::Reopened => hook.on_reopened,
-    }))
+    Ok(settings(conn, tenant)
+        .await?
+        .filter(|hook| hook.wants(event)))
+}
+
+impl Webhook {
+    fn wants(&self, event: ChatEvent) -> bool {
+        match event {
+            ChatEvent::NewTicket => self.on_new_ticket,
+            ChatEvent::Reopened => self.on_reopened,
+        }
+    }
+}
+
+/// The webhook's columns for a statement that reads it with other things
+/// (`left join chat_webhooks w`), read as [`MaybeWebhook`].
+pub const HOOK_COLUMNS: &str =
+    "w.url as hook_url, w.on_new_ticket as hook_on_new_ticket, w.on_reopened as hook_on_reopened";
+
+/// A tenant's webhook read through [`HOOK_COLUMNS`]: all null without one.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MaybeWebhook {
+    hook_url: Option<String>,
+    hook_on_new_ticket: Option<bool>,
+    hook_on_reopened: Option<bool>,
+}
+
+impl MaybeWebhook {
+    /// The webhook, if there is one and it wants `event`.
+    pub fn wanting(self, event: ChatEvent) -> Option<Webhook> {
+        let hook = Webhook {
+            url: self.hook_url?,
+            on_new_ticket: self.hook_on_new_ticket?,
+            on_reopened: self.hook_on_reopened?,
+        };
+        hook.wants(event).then_some(hook)
+    }
 }
 
 /// What a chat message says about a ticket.

@@ -17,7 +17,9 @@
 //!   ([`account_link`]); the caller has checked the user is active.
 
 use super::{
-    ORIGIN_MARK, TicketNumber, UNSUBSCRIBE_MARK, clean, header_safe,
+    ORIGIN_MARK, TicketNumber, UNSUBSCRIBE_MARK,
+    chat::HOOK_COLUMNS,
+    clean, header_safe,
     outbox::{self, NewEmail},
     templates::{self, AccountKind, AccountMail, Change, Kind, Mail},
 };
@@ -329,12 +331,17 @@ enum Created {
     TeamCopy,
 }
 
-/// The tenant's facts a new ticket's messages print, and its shared inbox.
+/// What a new ticket's messages need to know, in one statement: the tenant's
+/// facts they print, its shared inbox and chat webhook, and the requester.
 #[derive(sqlx::FromRow)]
-struct TenantFacts {
+struct NewTicketFacts {
     #[sqlx(flatten)]
     place: Place,
     notification_email: Option<String>,
+    #[sqlx(flatten)]
+    requester: Recipient,
+    #[sqlx(flatten)]
+    hook: super::chat::MaybeWebhook,
 }
 
 /// Reads whom the new `ticket`'s messages go to (see [`NewTicketNotice`]).
@@ -345,12 +352,17 @@ pub async fn prepare_ticket_created(
     ticket: NewTicket<'_>,
 ) -> Result<NewTicketNotice, AppError> {
     let tenant = tx.tenant();
-    let tenant_facts: TenantFacts = sqlx::query_as(&format!(
-        "select {PLACE_COLUMNS}, s.notification_email \
-           from tenants te left join tenant_settings s on s.tenant_id = te.id \
+    let read: NewTicketFacts = sqlx::query_as(&format!(
+        "select {PLACE_COLUMNS}, s.notification_email, {RECIPIENT_COLUMNS}, {HOOK_COLUMNS} \
+           from tenants te \
+           join users u on u.tenant_id = te.id and u.id = $2 \
+           {PREFERENCES_JOIN} \
+           left join tenant_settings s on s.tenant_id = te.id \
+           left join chat_webhooks w on w.tenant_id = te.id \
           where te.id = $1"
     ))
     .bind(tenant)
+    .bind(ticket.requester)
     .fetch_one(&mut **tx)
     .await?;
     let facts = TicketFacts {
@@ -362,13 +374,11 @@ pub async fn prepare_ticket_created(
         assignee_id: ticket.assignee,
         // A new ticket's first version (the column's default).
         version: 1,
-        place: tenant_facts.place,
+        place: read.place,
     };
     let mut mails = Vec::new();
-    if let Some(requester) = user(tx, ticket.requester).await?
-        && requester.active
-        && wants(&requester, Event::Created, ticket.assignee)
-    {
+    let requester = read.requester;
+    if requester.active && wants(&requester, Event::Created, ticket.assignee) {
         mails.push(PendingMail {
             guest_path: guest_path(tx, now, &facts, &requester).await?,
             to: requester,
@@ -386,7 +396,7 @@ pub async fn prepare_ticket_created(
             guest_path: None,
         });
     }
-    if let Some(address) = tenant_facts.notification_email {
+    if let Some(address) = read.notification_email {
         // The team's shared inbox: not a user, so no user id.
         mails.push(PendingMail {
             to: Recipient {
@@ -402,7 +412,7 @@ pub async fn prepare_ticket_created(
             guest_path: None,
         });
     }
-    let chat = super::chat::hook_for(tx, tenant, super::chat::ChatEvent::NewTicket).await?;
+    let chat = read.hook.wanting(super::chat::ChatEvent::NewTicket);
     Ok(NewTicketNotice { facts, mails, chat })
 }
 

@@ -118,6 +118,13 @@ async fn new_tickets_are_posted_to_the_tenants_webhook_with_retries() {
         "New ticket TKT-000002: Scanner jam\nhttp://127.0.0.1:8080/acme/tickets/2"
     );
     assert_eq!(chat_rows(&app).await[1].0, "sent");
+
+    // A webhook that wants only reopened tickets hears of no new one.
+    app.post_form("/acme/admin/chat", &[("url", &url), ("on_reopened", "on")])
+        .await
+        .assert_redirect_to("/acme/admin/chat?notice=saved");
+    create_direct(&app, &acme.customer, subject("Toner low")).await;
+    assert_eq!(chat_rows(&app).await.len(), 2);
 }
 
 #[tokio::test]
