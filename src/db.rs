@@ -145,7 +145,7 @@ impl Db {
     /// as the session store, next on that connection, refused in a tenant's
     /// scope). Run as its own task, the begin completes, and the transaction
     /// it returns rolls back when dropped like any other.
-    pub async fn begin_with(
+    async fn begin_with(
         &self,
         statement: String,
     ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
