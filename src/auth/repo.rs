@@ -23,27 +23,37 @@ pub async fn timezone_of(
     }
 }
 
-/// What a signed-in request starts from: its tenant's row and, for `user`,
-/// that user with the timezone they read dates in (`None` if there is no such
-/// user), in one statement inside the tenant's scope. `None` if the tenant is
-/// gone.
-pub async fn tenant_and_user(
+/// What a request with a session cookie starts from, read in one statement
+/// inside the tenant's scope: the tenant's row, the session's stored data if
+/// it is live, and the user it is signed in as here with the timezone they
+/// read dates in. The user comes from the logins the session store writes
+/// beside the data (migration 0022): `None` for a session stored before.
+pub struct RequestStart {
+    pub tenant: Tenant,
+    pub session_data: Option<Vec<u8>>,
+    pub user: Option<(User, String)>,
+}
+
+/// [`RequestStart`] for session `session`; `None` if the tenant is gone.
+pub async fn request_start(
     conn: &mut PgConnection,
     tenant: TenantId,
-    user: Option<UserId>,
-) -> Result<Option<(Tenant, Option<(User, String)>)>, sqlx::Error> {
+    session: &str,
+) -> Result<Option<RequestStart>, sqlx::Error> {
     let row = sqlx::query(
         "select te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version, \
+                l.data as session_data, \
                 u.id as user_id, u.email as user_email, u.name as user_name, \
                 u.role as user_role, u.timezone as user_timezone, u.active as user_active, \
                 coalesce(u.timezone, s.default_timezone, 'UTC') as user_zone \
            from tenants te \
-           left join users u on u.tenant_id = te.id and u.id = $2 \
+           left join tower_sessions.login($2, $1) l on true \
+           left join users u on u.tenant_id = te.id and u.id = l.user_id \
            left join tenant_settings s on s.tenant_id = te.id \
           where te.id = $1",
     )
     .bind(tenant)
-    .bind(user)
+    .bind(session)
     .fetch_optional(conn)
     .await?;
     let Some(row) = row else {
@@ -65,7 +75,11 @@ pub async fn tenant_and_user(
         )),
         None => None,
     };
-    Ok(Some((tenant, user)))
+    Ok(Some(RequestStart {
+        tenant,
+        session_data: row.try_get("session_data")?,
+        user,
+    }))
 }
 
 pub async fn find_user(

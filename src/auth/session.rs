@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 use tower_sessions::Session;
 
-const LOGINS_KEY: &str = "logins";
+pub(super) const LOGINS_KEY: &str = "logins";
 const SEEN_KEY: &str = "seen";
 
 #[derive(Debug, Default, Serialize, Deserialize)]

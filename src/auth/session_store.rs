@@ -1,13 +1,19 @@
-//! Where sessions are kept: tower-sessions' PostgreSQL store, but for saving.
+//! Where sessions are kept: tower-sessions' PostgreSQL table, with the
+//! session's logins written beside its data, and saves that never revive.
 //!
-//! Its save is an upsert. A request that loaded a session before the session
-//! was ended (signed out in another tab, or every session of a user ended by a
-//! password change) and saved it afterwards would put the login back. Here a
-//! save only updates a session that still exists; a new session (signing in
-//! always takes a fresh id) is created as upstream does it.
+//! - Its logins (tenant id → user id, JSON): a signed-in request reads its
+//!   session, tenant and user in one statement (`auth::repo::request_start`,
+//!   through `tower_sessions.login`, migration 0022), and hands the session it
+//!   read to tower-sessions through [`with_loaded`] instead of a second query.
+//! - Upstream's save is an upsert. A request that loaded a session before the
+//!   session was ended (signed out in another tab, or every session of a user
+//!   ended by a password change) and saved it afterwards would put the login
+//!   back. Here a save only updates a session that still exists; a new session
+//!   (signing in always takes a fresh id) is created apart.
 
 use async_trait::async_trait;
-use sqlx::PgPool;
+use sqlx::{PgPool, types::Json};
+use std::{cell::RefCell, future::Future};
 use tower_sessions::{
     SessionStore,
     session::{Id, Record},
@@ -30,27 +36,89 @@ impl Sessions {
     }
 }
 
+tokio::task_local! {
+    static LOADED: RefCell<Option<(Id, Option<Record>)>>;
+}
+
+/// Runs `work` so that loading session `id` from the store gives `record`
+/// (`None`: no live session has that id), read by the caller in a statement
+/// of its own, without querying the store again. Only the first load is
+/// served so; any other goes to the table.
+pub async fn with_loaded<F: Future>(id: Id, record: Option<Record>, work: F) -> F::Output {
+    LOADED.scope(RefCell::new(Some((id, record))), work).await
+}
+
+fn take_loaded(id: &Id) -> Option<Option<Record>> {
+    LOADED
+        .try_with(|slot| {
+            let mut slot = slot.borrow_mut();
+            match slot.as_ref() {
+                Some((loaded, _)) if loaded == id => slot.take().map(|(_, record)| record),
+                _ => None,
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+/// A stored session's data: the encoding of the upstream store, which
+/// tower-sessions' other stores share.
+pub fn decode(data: &[u8]) -> Result<Record> {
+    rmp_serde::from_slice(data).map_err(|e| Error::Decode(e.to_string()))
+}
+
+fn encode(record: &Record) -> Result<Vec<u8>> {
+    rmp_serde::to_vec(record).map_err(|e| Error::Encode(e.to_string()))
+}
+
+/// The logins the record holds, as `tower_sessions.login` reads them.
+fn logins(record: &Record) -> Option<Json<&serde_json::Value>> {
+    record.data.get(super::session::LOGINS_KEY).map(Json)
+}
+
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> Result<()> {
-        self.upstream.create(record).await
-    }
-
-    async fn save(&self, record: &Record) -> Result<()> {
-        // The same encoding as the upstream store, which loads it.
-        let data = rmp_serde::to_vec(record).map_err(|e| Error::Encode(e.to_string()))?;
-        sqlx::query("update tower_sessions.session set data = $2, expiry_date = $3 where id = $1")
+        loop {
+            let created = sqlx::query(
+                "insert into tower_sessions.session (id, data, expiry_date, logins) \
+                 values ($1, $2, $3, $4) on conflict (id) do nothing",
+            )
             .bind(record.id.to_string())
-            .bind(data)
+            .bind(encode(record)?)
             .bind(record.expiry_date)
+            .bind(logins(record))
             .execute(&self.pool)
             .await
             .map_err(|e| Error::Backend(e.to_string()))?;
+            if created.rows_affected() == 1 {
+                return Ok(());
+            }
+            // Ids are 128 random bits: a collision is only ever this retry.
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> Result<()> {
+        sqlx::query(
+            "update tower_sessions.session set data = $2, expiry_date = $3, logins = $4 \
+             where id = $1",
+        )
+        .bind(record.id.to_string())
+        .bind(encode(record)?)
+        .bind(record.expiry_date)
+        .bind(logins(record))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| Error::Backend(e.to_string()))?;
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
-        self.upstream.load(id).await
+        match take_loaded(id) {
+            Some(record) => Ok(record),
+            None => self.upstream.load(id).await,
+        }
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {

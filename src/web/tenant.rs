@@ -1,8 +1,8 @@
 //! Tenant resolution and the signed-in user, as route middleware on tenant routes.
 
 use crate::{
-    auth::{self, model::User},
-    db,
+    auth::{self, model::User, session_store},
+    db::{self, TenantId},
     error::AppError,
     state::AppState,
     tenants::{self, Tenant},
@@ -14,6 +14,7 @@ use axum::{
     middleware::Next,
     response::Response,
 };
+use sqlx::PgConnection;
 use tower_sessions::Session;
 
 /// The user signed in to the request's tenant, put in the request by
@@ -26,11 +27,13 @@ pub struct SignedIn(pub User);
 /// active (keeping the session alive); runs the request in their timezone
 /// (`web::format`).
 ///
-/// A session signed in anywhere gets its transaction scoped to the tenant as it
-/// begins (the slug's tenant id is kept, see [`tenants::Slugs`]) and the tenant
-/// row with the user in one statement; a read-only request's handler then goes
-/// on using that transaction (`db::with_request_tx`): a page view is one
-/// transaction. Anonymous requests cost one query, for the tenant.
+/// A request with a session cookie gets its transaction scoped to the tenant
+/// as it begins (the slug's tenant id is kept, see [`tenants::Slugs`]), then
+/// one statement reads the tenant row, the session and its user
+/// ([`auth::repo::request_start`]); tower-sessions is handed the session read
+/// there. A read-only request's handler then goes on using that transaction
+/// (`db::with_request_tx`): a page view is one transaction. A request without
+/// a cookie costs one query, for the tenant.
 pub async fn enter_tenant(
     State(state): State<AppState>,
     session: Session,
@@ -42,12 +45,12 @@ pub async fn enter_tenant(
         .iter()
         .find_map(|(name, value)| (name == "tenant").then_some(value))
         .ok_or(AppError::NotFound)?;
-    if !auth::session::signed_in_anywhere(&session).await? {
+    let Some(session_id) = session.id() else {
         let tenant = tenants::repo::find_by_slug(state.db.pool(), slug)
             .await?
             .ok_or(AppError::NotFound)?;
         return Ok(run_for(tenant, request, next).await);
-    }
+    };
     let id = match state.slugs.id_of(slug) {
         Some(id) => id,
         None => {
@@ -58,20 +61,25 @@ pub async fn enter_tenant(
             id
         }
     };
-    let user_id = auth::session::user_for(&session, id).await?;
     let mut tx = state.db.tenant_tx(id).await?;
-    let (tenant, found) = match auth::repo::tenant_and_user(&mut tx, id, user_id).await? {
-        Some((tenant, found)) if tenant.slug == slug => (tenant, found),
+    let start = match auth::repo::request_start(&mut tx, id, &session_id.to_string()).await? {
+        Some(start) if start.tenant.slug == slug => start,
         _ => {
             state.slugs.forget(slug);
             return Err(AppError::NotFound);
         }
     };
+    let record = start
+        .session_data
+        .as_deref()
+        .map(session_store::decode)
+        .transpose()
+        .map_err(tower_sessions::session::Error::Store)?;
+    let signed_in = signed_in_user(&state, &session, &mut tx, id, start.user);
+    let found = session_store::with_loaded(session_id, record, signed_in).await?;
+    let tenant = start.tenant;
     let mut zone = None;
-    if let Some((user, user_zone)) = found.filter(|(user, _)| user.active) {
-        let idle_timeout = time::Duration::hours(state.config.session.idle_timeout_hours);
-        let every = auth::session::keep_alive_every(idle_timeout);
-        auth::session::keep_alive(&session, state.clock.now(), every).await?;
+    if let Some((user, user_zone)) = found {
         request.extensions_mut().insert(SignedIn(user));
         zone = Some(user_zone);
     }
@@ -91,6 +99,39 @@ pub async fn enter_tenant(
         tx.end_read();
         Ok(work.await)
     }
+}
+
+/// The active user `session` is signed in as at `tenant`, with the timezone
+/// they read dates in, keeping the session alive. `read` is the user
+/// [`auth::repo::request_start`] found by the logins stored beside the
+/// session; a session stored without them has its user looked up here.
+async fn signed_in_user(
+    state: &AppState,
+    session: &Session,
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    read: Option<(User, String)>,
+) -> Result<Option<(User, String)>, AppError> {
+    let Some(user_id) = auth::session::user_for(session, tenant).await? else {
+        return Ok(None);
+    };
+    let found = match read {
+        Some((user, zone)) if user.id == user_id => Some((user, zone)),
+        _ => match auth::repo::find_user(conn, tenant, user_id).await? {
+            Some(user) => {
+                let zone = auth::repo::timezone_of(conn, tenant, &user).await?;
+                Some((user, zone))
+            }
+            None => None,
+        },
+    };
+    let Some((user, zone)) = found.filter(|(user, _)| user.active) else {
+        return Ok(None);
+    };
+    let idle_timeout = time::Duration::hours(state.config.session.idle_timeout_hours);
+    let every = auth::session::keep_alive_every(idle_timeout);
+    auth::session::keep_alive(session, state.clock.now(), every).await?;
+    Ok(Some((user, zone)))
 }
 
 /// Runs the request for `tenant`, which the error-page renderer also gets.

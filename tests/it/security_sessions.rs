@@ -373,3 +373,68 @@ async fn saving_a_session_that_was_ended_meanwhile_does_not_bring_it_back() {
     let left = left_of(&app, &record.id.to_string()).await;
     assert!(left > time::Duration::hours(5), "{left}");
 }
+
+/// A request reads its session inside the tenant's scope, through
+/// `tower_sessions.login`: the application role finds a session only by its
+/// id (which is the secret), and the user signed in there comes from the logins
+/// the store writes beside the session's data.
+#[tokio::test]
+async fn the_application_role_reads_a_session_only_by_its_id() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let beta = app.create_tenant("beta").await;
+    let session = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+
+    let mut tx = app.db.tenant_tx(acme.tenant.id).await.unwrap();
+    let listed = sqlx::query_scalar::<_, i64>("select count(*) from tower_sessions.session")
+        .fetch_one(&mut *tx)
+        .await
+        .expect_err("the application role cannot list sessions");
+    let denied = listed.as_database_error().and_then(|e| e.code());
+    assert_eq!(denied.as_deref(), Some("42501"), "{listed}");
+    drop(tx);
+
+    let login = |id: String, tenant: TenantId| {
+        let db = app.db.clone();
+        async move {
+            let mut tx = db.tenant_tx(tenant).await.unwrap();
+            sqlx::query_scalar::<_, Option<uuid::Uuid>>(
+                "select user_id from tower_sessions.login($1, $2)",
+            )
+            .bind(id)
+            .bind(tenant)
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(
+        login(session.clone(), acme.tenant.id).await,
+        Some(Some(acme.agent.id.0)),
+        "the session and its user at acme"
+    );
+    assert_eq!(
+        login(session.clone(), beta.tenant.id).await,
+        Some(None),
+        "the session, signed in to no one at beta"
+    );
+    assert_eq!(login(format!("{session}x"), acme.tenant.id).await, None);
+}
+
+/// Sessions stored before the store wrote their logins beside them (migration
+/// 0022) stay signed in: their user is looked up from the session's data.
+#[tokio::test]
+async fn a_session_stored_without_its_logins_stays_signed_in() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let session = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+    sqlx::query("update tower_sessions.session set logins = null where id = $1")
+        .bind(&session)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let home = app.get("/acme/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains(&acme.agent.name), "{}", home.body);
+    assert!(signed_in(&mut app, "acme").await);
+}
