@@ -7,15 +7,35 @@
 -- The list's statement (any other page) up to its conditions, as src/tickets/list.rs sends it.
 \set list_select 'select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, t.requester_id, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened from tickets t'
 
-\echo '### queue page, My queue (big tenant): the page with its capped count'
+\echo '### every signed-in request: the tenant, the session and its user (auth::repo::request_start)'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
+select te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version,
+       l.data as session_data, u.id as user_id, u.email as user_email, u.name as user_name,
+       u.role as user_role, u.timezone as user_timezone, u.active as user_active,
+       coalesce(u.timezone, s.default_timezone, 'UTC') as user_zone
+  from tenants te
+  left join tower_sessions.login(:session, :tenant) l on true
+  left join users u on u.tenant_id = te.id and u.id = l.user_id
+  left join tenant_settings s on s.tenant_id = te.id
+ where te.id = :tenant;
+rollback;
+
+\echo '### queue page, My queue (big tenant): the page with its capped count (its reusable plan)'
+begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+-- The landing list runs with a reusable plan, made once per connection (db::Plans).
+set local plan_cache_mode = force_generic_plan;
+prepare landing(uuid, uuid, uuid[]) as
 :counted_select
- where t.tenant_id = :tenant and t.status_category <> 'closed'
-   and (t.assignee_id = :assignee or t.group_id = any(:groups::uuid[]) or t.assignee_id is null)
+ where t.tenant_id = $1 and t.status_category <> 'closed'
+   and (t.assignee_id = $2 or t.group_id = any($3) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 201) t
  order by t.updated_at desc, t.id desc limit 51;
+explain (analyze, buffers, costs off) execute landing(:tenant, :assignee, :groups);
+deallocate landing;
+set local plan_cache_mode = auto;
 explain (analyze, buffers, costs off)
 select status_id, n from ticket_status_counts where tenant_id = :tenant;
 explain (analyze, buffers, costs off)
@@ -23,15 +43,20 @@ select tenant_id, id, email, name, role, timezone, active from users
  where tenant_id = :tenant and role in ('agent', 'admin') and active order by name;
 rollback;
 
-\echo '### queue page, My queue (small tenant): the page with its capped count'
+\echo '### queue page, My queue (small tenant): the page with its capped count (its reusable plan)'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
-explain (analyze, buffers, costs off)
+-- The landing list runs with a reusable plan, made once per connection (db::Plans).
+set local plan_cache_mode = force_generic_plan;
+prepare landing(uuid, uuid, uuid[]) as
 :counted_select
- where t.tenant_id = :small and t.status_category <> 'closed'
-   and (t.assignee_id = :small_agent or t.group_id = any(:small_groups::uuid[]) or t.assignee_id is null)
+ where t.tenant_id = $1 and t.status_category <> 'closed'
+   and (t.assignee_id = $2 or t.group_id = any($3) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 201) t
  order by t.updated_at desc, t.id desc limit 51;
+explain (analyze, buffers, costs off) execute landing(:small, :small_agent, :small_groups);
+deallocate landing;
+set local plan_cache_mode = auto;
 rollback;
 
 \echo '### filtered list: status + priority + assignee + tag, with its capped count'

@@ -11,15 +11,22 @@ alter table tower_sessions.session add column logins jsonb;
 
 -- The live session with this id and its user in `tenant`: the one way the
 -- application role reads the store. It can neither list sessions nor read one
--- whose id it was not given (an id is a bearer secret).
+-- whose id it was not given (an id is a bearer secret). PL/pgSQL, as it keeps
+-- its statement's plan per connection (a SQL function is planned per call: 0.06
+-- against 0.013 ms); `rows 1` tells the planner what the primary key
+-- guarantees (estimating a function's usual 1,000 rows, it joined them to the
+-- tenant's users by scanning all of them: 34 ms a request at a tenant of 100k).
 create function tower_sessions.login(session_id text, tenant uuid)
 returns table (data bytea, user_id uuid)
-language sql stable security definer
+language plpgsql stable security definer rows 1
 set search_path = pg_catalog
 as $$
-    select s.data, (s.logins ->> tenant::text)::uuid
-      from tower_sessions.session s
-     where s.id = session_id and s.expiry_date > now()
+begin
+    return query
+        select s.data, (s.logins ->> tenant::text)::uuid
+          from tower_sessions.session s
+         where s.id = session_id and s.expiry_date > now();
+end
 $$;
 revoke execute on function tower_sessions.login(text, uuid) from public;
 grant usage on schema tower_sessions to tessera_app;

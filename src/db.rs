@@ -210,6 +210,31 @@ fn scope_statement(tenant: TenantId) -> String {
     )
 }
 
+/// How the transaction plans its prepared statements from here on. Generic:
+/// each is planned once per connection and the plan reused whatever its
+/// values. Only for statements whose best plan does not depend on their values
+/// (the landing list, `tickets::list`), and back to [`Plans::Auto`] after them:
+/// PostgreSQL chooses by estimated costs, and keeps planning a statement whose
+/// values' plans look cheaper than its reusable one, even when both are the
+/// same plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plans {
+    Generic,
+    Auto,
+}
+
+pub async fn plan(conn: &mut PgConnection, plans: Plans) -> Result<(), sqlx::Error> {
+    let mode = match plans {
+        Plans::Generic => "force_generic_plan",
+        Plans::Auto => "auto",
+    };
+    sqlx::query("select set_config('plan_cache_mode', $1, true)")
+        .bind(mode)
+        .execute(conn)
+        .await
+        .map(|_| ())
+}
+
 tokio::task_local! {
     static REQUEST_TX: RefCell<Option<TenantTx>>;
 }

@@ -751,3 +751,38 @@ async fn a_filter_matching_more_than_200_tickets_says_200_plus_on_every_page() {
         "Showing 200+ tickets (closed tickets hidden)"
     );
 }
+
+/// The landing list's statement is prepared and reused with one plan per
+/// connection (`db::Plans`), and the transaction plans per values after it:
+/// the filtered list that follows in the same transaction is not held to a
+/// reusable plan.
+#[tokio::test]
+async fn the_landing_list_reuses_its_plan_and_leaves_planning_as_it_was() {
+    use tessera::tickets::{catalog::Catalog, list};
+    let app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    create_direct(&app, &acme.customer, subject("Printer jams")).await;
+    let agent = &acme.agent;
+    let mut tx = app.db.tenant_tx(acme.tenant.id).await.unwrap();
+    let catalog = Catalog::load(&mut tx, acme.tenant.id).await.unwrap();
+    let landing = list::ListQuery::parse(&Default::default(), agent, &catalog.options);
+    for _ in 0..2 {
+        let page = list::fetch_page(&mut tx, acme.tenant.id, agent, &landing, &catalog)
+            .await
+            .unwrap();
+        assert_eq!(page.rows.len(), 1);
+    }
+    let plans: Vec<(i64, i64)> = sqlx::query_as(
+        "select generic_plans, custom_plans from pg_prepared_statements \
+          where statement like 'select t.id, t.number, t.subject, %'",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    assert_eq!(plans, [(2, 0)], "one statement, its one plan used twice");
+    let mode: String = sqlx::query_scalar("select current_setting('plan_cache_mode')")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(mode, "auto");
+}
