@@ -100,14 +100,26 @@ pub struct Listed {
 }
 
 /// A ticket's files as its page lists them, oldest first, in one JSON array:
-/// a column, so the staff page reads them in its context statement. `$1` is
-/// the tenant, `$2` the ticket, `$3` whether the viewer is staff (customers get
-/// no note files).
-pub const LISTED_JSON: &str = "(select coalesce(json_agg(json_build_object(\
-       'id', a.id, 'reply_id', a.reply_id, 'filename', a.filename, \
-       'content_type', a.content_type, 'size_bytes', a.size_bytes, 'internal', a.internal) \
-       order by a.created_at, a.id), '[]') \
-     from attachments a where a.tenant_id = $1 and a.ticket_id = $2 and ($3 or not a.internal))";
+/// a column, so the ticket's page reads them with the ticket. `$1` is the
+/// tenant, `$3` whether the viewer is staff (customers get no note files), and
+/// the ticket's id the given expression.
+macro_rules! listed_json {
+    ($ticket:literal) => {
+        concat!(
+            "(select coalesce(json_agg(json_build_object(\
+               'id', a.id, 'reply_id', a.reply_id, 'filename', a.filename, \
+               'content_type', a.content_type, 'size_bytes', a.size_bytes, 'internal', a.internal) \
+               order by a.created_at, a.id), '[]') \
+             from attachments a where a.tenant_id = $1 and a.ticket_id = ",
+            $ticket,
+            " and ($3 or not a.internal))"
+        )
+    };
+}
+pub(crate) use listed_json;
+
+/// [`listed_json`] of the ticket `$2`.
+const LISTED_JSON: &str = listed_json!("$2");
 
 /// A ticket's files as its page lists them ([`LISTED_JSON`]).
 pub async fn for_ticket(

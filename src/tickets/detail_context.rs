@@ -1,12 +1,16 @@
-//! What a ticket's page shows besides the ticket and its replies: the tenant's
-//! catalog (option lists, attachment and reopening settings, for staff the
-//! assignee and group choices), the ticket's files, who follows it, and for
-//! staff its live guest links. The catalog as kept, the rest in one statement:
-//! as separate queries these were ten round trips, most of the page's time.
+//! A ticket's page: the ticket with what the page shows beside it and its
+//! replies. The tenant's catalog (option lists, attachment and reopening
+//! settings, for staff the assignee and group choices) as kept; the ticket, its
+//! files, who follows it, and for staff its live guest links in one statement:
+//! as separate queries these were eleven round trips, most of the page's time.
 
-use super::{catalog::Catalog, model::TicketId, repo::Follower};
+use super::{
+    catalog::Catalog,
+    model::Ticket,
+    repo::{Follower, TICKET_COLUMNS, TICKET_TABLES},
+};
 use crate::{
-    attachments::repo::{LISTED_JSON, Listed},
+    attachments::repo::{Listed, listed_json},
     auth::model::User,
     state::AppState,
     tenants::Tenant,
@@ -26,46 +30,59 @@ pub struct DetailContext {
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    #[sqlx(flatten)]
+    ticket: Ticket,
     files: Json<Vec<Listed>>,
     followers: Json<Vec<Follower>>,
     guest_links: i64,
 }
 
+/// The files of the ticket `t` ([`listed_json`]).
+const FILES: &str = listed_json!("t.id");
+
 impl DetailContext {
-    /// `$3` says whether the viewer is staff: the staff-only `case` runs for
-    /// staff only.
+    /// Ticket `number` with its page's context, if it exists; whether the
+    /// viewer may see it is the caller's to check (`tickets::load_visible`'s
+    /// rule). `$3` says whether the viewer is staff: the staff-only `case`
+    /// runs for staff only.
     pub async fn load(
         state: &AppState,
         conn: &mut PgConnection,
         tenant: &Tenant,
         viewer: &User,
-        ticket: TicketId,
-    ) -> Result<Self, sqlx::Error> {
+        number: i64,
+    ) -> Result<Option<(Ticket, Self)>, sqlx::Error> {
         let catalog = state.catalogs.of(conn, tenant).await?;
-        let row: Row = sqlx::query_as(&format!(
-            "select {LISTED_JSON} as files, \
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "select {TICKET_COLUMNS}, {FILES} as files, \
                (select coalesce(json_agg(json_build_object('user_id', f.user_id, 'name', u.name) \
                                          order by f.created_at), '[]') \
                   from ticket_followers f \
                   join users u on u.tenant_id = f.tenant_id and u.id = f.user_id \
-                 where f.tenant_id = $1 and f.ticket_id = $2) as followers, \
-               case when $3 then (select count(*) from ticket_access_links \
-                                   where tenant_id = $1 and ticket_id = $2 and revoked_at is null) \
-                    else 0 end as guest_links"
+                 where f.tenant_id = $1 and f.ticket_id = t.id) as followers, \
+               case when $3 then (select count(*) from ticket_access_links l \
+                                   where l.tenant_id = $1 and l.ticket_id = t.id \
+                                     and l.revoked_at is null) \
+                    else 0 end as guest_links \
+             {TICKET_TABLES} where t.tenant_id = $1 and t.number = $2"
         ))
         .bind(viewer.tenant_id)
-        .bind(ticket)
+        .bind(number)
         .bind(viewer.role.is_staff())
-        .fetch_one(conn)
+        .fetch_optional(conn)
         .await?;
-        Ok(Self {
-            catalog,
-            files: row.files.0,
-            // Read off the followers: as its own test, a reusable plan looked the
-            // viewer up among every ticket they follow (3,444 at the big tenant).
-            following: row.followers.iter().any(|f| f.user_id == viewer.id),
-            followers: row.followers.0,
-            guest_links: row.guest_links,
-        })
+        Ok(row.map(|row| {
+            let context = Self {
+                catalog,
+                files: row.files.0,
+                // Read off the followers: as its own test, a reusable plan looked
+                // the viewer up among every ticket they follow (3,444 at the big
+                // tenant).
+                following: row.followers.iter().any(|f| f.user_id == viewer.id),
+                followers: row.followers.0,
+                guest_links: row.guest_links,
+            };
+            (row.ticket, context)
+        }))
     }
 }

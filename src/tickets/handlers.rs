@@ -832,10 +832,12 @@ pub(crate) async fn detail_page(
     let base = tenant.base_path();
     let staff = user.role.is_staff();
     let mut tx = state.db.tenant_tx(tenant.id).await?;
-    let ticket = load_visible(&mut tx, user, number).await?;
+    let (ticket, context) = DetailContext::load(state, &mut tx, tenant, user, number)
+        .await?
+        .filter(|(ticket, _)| access::can_see_ticket(user, ticket))
+        .ok_or(AppError::NotFound)?;
     let prefix = tenant.ticket_prefix.clone();
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
-    let context = DetailContext::load(state, &mut tx, tenant, user, ticket.id).await?;
     let catalog = context.catalog.clone();
     let options = &catalog.options;
     let side = SideSlot::new(&base, Some(number));

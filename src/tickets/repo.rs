@@ -8,14 +8,14 @@ use crate::db::{TenantId, UserId};
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-/// The columns of [`Ticket`], for `from tickets t`.
-const TICKET_SELECT: &str = "select t.tenant_id, t.id, t.number, t.subject, t.description, \
+/// The columns of [`Ticket`], from [`TICKET_TABLES`].
+pub(crate) const TICKET_COLUMNS: &str = "t.tenant_id, t.id, t.number, t.subject, t.description, \
        t.type_id, t.priority_id, t.status_id, t.status_category, t.category_id, \
        t.requester_id, r.name as requester_name, r.email as requester_email, \
        t.assignee_id, a.name as assignee_name, t.group_id, t.tags, \
        t.created_at, t.updated_at, t.last_reply_at, t.resolved_at, t.closed_at, \
-       t.reopened, t.resolution_notes, t.version \
-  from tickets t \
+       t.reopened, t.resolution_notes, t.version";
+pub(crate) const TICKET_TABLES: &str = "from tickets t \
   join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id \
   left join users a on a.tenant_id = t.tenant_id and a.id = t.assignee_id";
 
@@ -157,7 +157,7 @@ pub async fn find_by_number(
     number: i64,
 ) -> Result<Option<Ticket>, sqlx::Error> {
     sqlx::query_as::<_, Ticket>(&format!(
-        "{TICKET_SELECT} where t.tenant_id = $1 and t.number = $2"
+        "select {TICKET_COLUMNS} {TICKET_TABLES} where t.tenant_id = $1 and t.number = $2"
     ))
     .bind(tenant)
     .bind(number)
