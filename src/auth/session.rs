@@ -26,12 +26,6 @@ pub async fn user_for(
     Ok(logins(session).await?.0.get(&tenant).copied())
 }
 
-/// Whether this session is signed in to any tenant (costs no query without a
-/// session cookie).
-pub async fn signed_in_anywhere(session: &Session) -> Result<bool, tower_sessions::session::Error> {
-    Ok(!logins(session).await?.0.is_empty())
-}
-
 /// Keeps a signed-in session alive while it is used, so that the idle timeout
 /// (`session.idle_timeout_hours`) counts from its last use, not from the
 /// sign-in. tower-sessions stores a session, and sends its cookie again with a
