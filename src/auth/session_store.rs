@@ -71,26 +71,35 @@ fn encode(record: &Record) -> Result<Vec<u8>> {
     rmp_serde::to_vec(record).map_err(|e| Error::Encode(e.to_string()))
 }
 
-/// The logins the record holds, as `tower_sessions.login` reads them.
-fn logins(record: &Record) -> Option<Json<&serde_json::Value>> {
-    record.data.get(super::session::LOGINS_KEY).map(Json)
+/// Runs `statement` with `record` as `$1` id, `$2` data, `$3` expiry and `$4`
+/// logins (as `tower_sessions.login` reads them).
+async fn write(
+    pool: &PgPool,
+    statement: &'static str,
+    record: &Record,
+) -> Result<sqlx::postgres::PgQueryResult> {
+    let logins = record.data.get(super::session::LOGINS_KEY).map(Json);
+    sqlx::query(statement)
+        .bind(record.id.to_string())
+        .bind(encode(record)?)
+        .bind(record.expiry_date)
+        .bind(logins)
+        .execute(pool)
+        .await
+        .map_err(|e| Error::Backend(e.to_string()))
 }
 
 #[async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> Result<()> {
         loop {
-            let created = sqlx::query(
+            let created = write(
+                &self.pool,
                 "insert into tower_sessions.session (id, data, expiry_date, logins) \
                  values ($1, $2, $3, $4) on conflict (id) do nothing",
+                record,
             )
-            .bind(record.id.to_string())
-            .bind(encode(record)?)
-            .bind(record.expiry_date)
-            .bind(logins(record))
-            .execute(&self.pool)
-            .await
-            .map_err(|e| Error::Backend(e.to_string()))?;
+            .await?;
             if created.rows_affected() == 1 {
                 return Ok(());
             }
@@ -100,17 +109,13 @@ impl SessionStore for Sessions {
     }
 
     async fn save(&self, record: &Record) -> Result<()> {
-        sqlx::query(
+        write(
+            &self.pool,
             "update tower_sessions.session set data = $2, expiry_date = $3, logins = $4 \
              where id = $1",
+            record,
         )
-        .bind(record.id.to_string())
-        .bind(encode(record)?)
-        .bind(record.expiry_date)
-        .bind(logins(record))
-        .execute(&self.pool)
-        .await
-        .map_err(|e| Error::Backend(e.to_string()))?;
+        .await?;
         Ok(())
     }
 

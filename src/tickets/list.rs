@@ -657,18 +657,8 @@ pub async fn fetch_page_counted(
         .push(format_args!(" limit {}) t", COUNT_CAP + 1))
         .push(order_by(query.sort))
         .push(format_args!(" limit {}", PAGE_SIZE + 1));
-    let landing = query.is_landing(viewer);
-    if landing {
-        db::plan(conn, Plans::Generic).await?;
-    }
-    let counted: Vec<CountedRow> = sql
-        .build_query_as()
-        .persistent(landing)
-        .fetch_all(&mut *conn)
-        .await?;
-    if landing {
-        db::plan(conn, Plans::Auto).await?;
-    }
+    let counted: Vec<CountedRow> =
+        fetch_list(&mut *conn, &mut sql, query.is_landing(viewer)).await?;
     let n = counted.first().map_or(0, |row| row.matched);
     let rows = counted.into_iter().map(|row| row.row).collect();
     Ok((into_page(conn, tenant, query, catalog, rows).await?, n))
@@ -728,7 +718,19 @@ async fn list_rows(
 ) -> Result<Vec<ListRow>, sqlx::Error> {
     let mut sql = QueryBuilder::<Postgres>::new(LIST_SELECT);
     push_page(&mut sql, tenant, viewer, query, options);
-    let landing = query.is_landing(viewer);
+    fetch_list(conn, &mut sql, query.is_landing(viewer)).await
+}
+
+/// Runs a list's statement: a landing list's prepared, with its one reusable
+/// plan, any other planned for its values ([`ListQuery::is_landing`]).
+async fn fetch_list<R>(
+    conn: &mut PgConnection,
+    sql: &mut QueryBuilder<'_, Postgres>,
+    landing: bool,
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
     if landing {
         db::plan(conn, Plans::Generic).await?;
     }
