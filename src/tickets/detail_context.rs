@@ -5,6 +5,7 @@
 //! as separate queries these were eleven round trips, most of the page's time.
 
 use super::{
+    access,
     catalog::Catalog,
     model::Ticket,
     repo::{Follower, TICKET_COLUMNS, TICKET_TABLES},
@@ -41,10 +42,9 @@ struct Row {
 const FILES: &str = listed_json!("t.id");
 
 impl DetailContext {
-    /// Ticket `number` with its page's context, if it exists; whether the
-    /// viewer may see it is the caller's to check (`tickets::load_visible`'s
-    /// rule). `$3` says whether the viewer is staff: the staff-only `case`
-    /// runs for staff only.
+    /// Ticket `number` with its page's context, if it exists and the viewer
+    /// may see it (`tickets::load_visible`'s rule). `$3` says whether the
+    /// viewer is staff: the staff-only `case` runs for staff only.
     pub async fn load(
         state: &AppState,
         conn: &mut PgConnection,
@@ -71,6 +71,7 @@ impl DetailContext {
         .bind(viewer.role.is_staff())
         .fetch_optional(conn)
         .await?;
+        let row = row.filter(|row| access::can_see_ticket(viewer, &row.ticket));
         Ok(row.map(|row| {
             let context = Self {
                 catalog,

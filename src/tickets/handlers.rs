@@ -834,7 +834,6 @@ pub(crate) async fn detail_page(
     let mut tx = state.db.tenant_tx(tenant.id).await?;
     let (ticket, context) = DetailContext::load(state, &mut tx, tenant, user, number)
         .await?
-        .filter(|(ticket, _)| access::can_see_ticket(user, ticket))
         .ok_or(AppError::NotFound)?;
     let prefix = tenant.ticket_prefix.clone();
     let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
