@@ -121,45 +121,42 @@ select r.id, r.ticket_id, r.author_id, a.name, a.role, r.body, r.internal, r.cre
  order by r.created_at, r.id;
 rollback;
 
-\echo '### search, two words (big tenant)'
+\echo '### search, two words (big tenant), in My queue: the matches newest first, each one's ticket until a page is found'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
--- The page's matches from the search table alone (a staff member's plain search) ...
 explain (analyze, buffers, costs off)
-select ticket_id, count(*) over () from (select ticket_id, updated_at from ticket_search
- where tenant_id = :tenant and doc @@ websearch_to_tsquery('english', unaccent(:words))
-   and not closed limit 5001) m
- order by updated_at desc, ticket_id desc limit 51;
--- ... then those tickets.
-explain (analyze, buffers, costs off)
-:list_select
- where t.tenant_id = :tenant and t.status_category <> 'closed'
-   and t.id = any(array(select ticket_id from ticket_search where tenant_id = :tenant
-                          and doc @@ websearch_to_tsquery('english', unaccent(:words))
-                          and not closed
-                        order by updated_at desc, ticket_id desc limit 51))
- order by t.updated_at desc, t.id desc limit 51;
+select t.*, m.matched
+  from (select ticket_id, updated_at, count(*) over () as matched
+          from (select ticket_id, updated_at from ticket_search
+                 where tenant_id = :tenant and doc @@ websearch_to_tsquery('english', unaccent(:words))
+                   and not closed limit 5001) a
+         order by updated_at desc, ticket_id desc) m
+ cross join lateral (
+       :list_select
+        where t.tenant_id = :tenant and t.status_category <> 'closed'
+          and (t.assignee_id = :assignee or t.group_id = any(:groups) or t.assignee_id is null)
+          and t.id = m.ticket_id) t
+ order by m.updated_at desc, m.ticket_id desc limit 51;
 rollback;
 
-\echo '### search, two words (small tenant)'
+\echo '### search, two words (small tenant), in My queue: the matches newest first, each one's ticket until a page is found'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
--- The page's matches from the search table alone (a staff member's plain search) ...
 explain (analyze, buffers, costs off)
-select ticket_id, count(*) over () from (select ticket_id, updated_at from ticket_search
- where tenant_id = :small and doc @@ websearch_to_tsquery('english', unaccent(:words))
-   and not closed limit 5001) m
- order by updated_at desc, ticket_id desc limit 51;
--- ... then those tickets.
-explain (analyze, buffers, costs off)
-:list_select
- where t.tenant_id = :small and t.status_category <> 'closed'
-   and t.id = any(array(select ticket_id from ticket_search where tenant_id = :small
-                          and doc @@ websearch_to_tsquery('english', unaccent(:words))
-                          and not closed
-                        order by updated_at desc, ticket_id desc limit 51))
- order by t.updated_at desc, t.id desc limit 51;
+select t.*, m.matched
+  from (select ticket_id, updated_at, count(*) over () as matched
+          from (select ticket_id, updated_at from ticket_search
+                 where tenant_id = :small and doc @@ websearch_to_tsquery('english', unaccent(:words))
+                   and not closed limit 5001) a
+         order by updated_at desc, ticket_id desc) m
+ cross join lateral (
+       :list_select
+        where t.tenant_id = :small and t.status_category <> 'closed'
+          and (t.assignee_id = :small_agent or t.group_id = any(:small_groups) or t.assignee_id is null)
+          and t.id = m.ticket_id) t
+ order by m.updated_at desc, m.ticket_id desc limit 51;
 rollback;
+
 \echo '### create ticket and reply (rolled back): the inserts with their triggers'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null

@@ -24,7 +24,8 @@ pub async fn run_once(db: &Db) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "select coalesce(sum(gin_clean_pending_list(c.oid)), 0)::bigint \
            from pg_class c \
-          where c.oid in ('ticket_search_doc_idx'::regclass, 'tickets_tags_idx'::regclass) \
+          where c.oid in ('ticket_search_open_idx'::regclass, 'ticket_search_closed_idx'::regclass, \
+                          'tickets_tags_idx'::regclass) \
             and pg_has_role(c.relowner, 'usage')",
     )
     .fetch_one(db.pool())

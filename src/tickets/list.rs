@@ -745,20 +745,17 @@ where
     Ok(rows)
 }
 
-/// How many of a search's matches are listed by id. More (common words at a
-/// big tenant) and walking the list newest first finds a page sooner.
+/// How many of a search's matches it considers. More (common words at a big
+/// tenant) and walking the list newest first finds a page sooner.
 const SEARCH_CANDIDATES: usize = 5000;
 
 /// A search's page. The matches come from the search table alone: the
-/// full-text index (`ticket_search_doc_idx`) and the rows it points at, which
-/// carry each ticket's last update and whether it is closed (0019), so closed
-/// tickets are left out there unless the list shows them. A staff member's
-/// plain search (words only, latest activity first) is then a page of those
-/// rows, and only its tickets are read: looking every match up in `tickets`
-/// cost more than the index at a big tenant. Any other search lists its
-/// matches by id with the list's query. Past [`SEARCH_CANDIDATES`] matches the
-/// words are common, and the list is walked newest first instead, testing each
-/// ticket's document until a page is found.
+/// full-text indexes of open and of closed tickets' documents (0023) and the
+/// rows they point at, which carry each ticket's last update (0019). A search
+/// reads the open documents' index, and the closed ones' too when the list
+/// shows closed tickets. Past [`SEARCH_CANDIDATES`] matches the words are
+/// common, and the list is walked newest first instead, testing each ticket's
+/// document until a page is found.
 async fn search_page(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -767,38 +764,20 @@ async fn search_page(
     words: &str,
     options: &TicketOptions,
 ) -> Result<Vec<ListRow>, sqlx::Error> {
-    let plain = viewer.role.is_staff() && query.has_no_filters() && query.sort == Sort::Updated;
+    if viewer.role.is_staff() && query.sort == Sort::Updated {
+        return search_newest_first(conn, tenant, viewer, query, words, options).await;
+    }
     // Each row carries how many matched, up to the candidates' cap.
-    let mut sql = QueryBuilder::<Postgres>::new(
-        "select ticket_id, count(*) over () from (select ticket_id, updated_at \
-           from ticket_search where tenant_id = ",
-    );
-    sql.push_bind(tenant)
-        .push(" and doc @@ websearch_to_tsquery('english', unaccent(")
-        .push_bind(words)
-        .push("))");
-    if !query.include_closed {
-        sql.push(" and not closed");
-    }
-    if plain && let Some(Cursor::Updated(at, id)) = query.after {
-        sql.push(" and (updated_at, ticket_id) < (")
-            .push_bind(at)
-            .push(", ")
-            .push_bind(id)
-            .push(")");
-    }
-    sql.push(format_args!(" limit {}) m", SEARCH_CANDIDATES + 1));
-    if plain {
-        sql.push(" order by updated_at desc, ticket_id desc")
-            .push(format_args!(" limit {}", PAGE_SIZE + 1));
-    }
+    let mut sql = QueryBuilder::<Postgres>::new("select ticket_id, count(*) over () from (");
+    push_matches(&mut sql, tenant, words, query.include_closed, None);
+    sql.push(") m");
     let found: Vec<(TicketId, i64)> = sql
         .build_query_as()
         .persistent(false)
         .fetch_all(&mut *conn)
         .await?;
     let matched = found.first().map_or(0, |(_, n)| *n);
-    if usize::try_from(matched).is_ok_and(|n| n > SEARCH_CANDIDATES) {
+    if more_than_candidates(matched) {
         return list_rows(conn, tenant, viewer, query, options).await;
     }
     let among = ListQuery {
@@ -807,6 +786,117 @@ async fn search_page(
         ..query.clone()
     };
     list_rows(conn, tenant, viewer, &among, options).await
+}
+
+/// A staff member's search in the list's default order (latest activity
+/// first), in one statement: the matches sorted by their documents' last
+/// update (each document's is its ticket's), then each one's ticket looked up
+/// with the list's conditions in that order until a page is found. Listing
+/// the matches by id instead looked up every match (2,400 for two words at a
+/// 300k-ticket tenant, 13 ms) to keep those in the viewer's queue.
+async fn search_newest_first(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    viewer: &User,
+    query: &ListQuery,
+    words: &str,
+    options: &TicketOptions,
+) -> Result<Vec<ListRow>, sqlx::Error> {
+    let after = match query.after {
+        Some(Cursor::Updated(at, id)) => Some((at, id)),
+        _ => None,
+    };
+    let mut sql = QueryBuilder::<Postgres>::new(
+        "select t.*, m.matched from (select ticket_id, updated_at, count(*) over () as matched \
+           from (",
+    );
+    push_matches(&mut sql, tenant, words, query.include_closed, after);
+    // Sorted before the join, so the lookups stop once a page is found.
+    sql.push(") a order by updated_at desc, ticket_id desc) m cross join lateral (")
+        .push(LIST_SELECT);
+    // The matches are the search: the list's other conditions apply to them.
+    let conditions = ListQuery {
+        words: None,
+        ..query.clone()
+    };
+    push_filters(&mut sql, tenant, viewer, &conditions, options);
+    sql.push(" and t.id = m.ticket_id) t order by m.updated_at desc, m.ticket_id desc")
+        .push(format_args!(" limit {}", PAGE_SIZE + 1));
+    let rows: Vec<CountedRow> = sql
+        .build_query_as()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
+    let matched = match rows.first() {
+        Some(row) => row.matched,
+        // None of the matches is in the list: were they all of them?
+        None => {
+            let mut sql = QueryBuilder::<Postgres>::new("select count(*) from (");
+            push_matches(&mut sql, tenant, words, query.include_closed, after);
+            sql.push(") m");
+            sql.build_query_scalar()
+                .persistent(false)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+    };
+    if more_than_candidates(matched) {
+        return list_rows(conn, tenant, viewer, query, options).await;
+    }
+    Ok(rows.into_iter().map(|row| row.row).collect())
+}
+
+/// Whether a search matched more than it considers ([`SEARCH_CANDIDATES`]).
+fn more_than_candidates(matched: i64) -> bool {
+    usize::try_from(matched).is_ok_and(|n| n > SEARCH_CANDIDATES)
+}
+
+/// The search's matches (`ticket_id, updated_at`), up to one more than
+/// [`SEARCH_CANDIDATES`]: open tickets' documents, and closed ones' too if
+/// `include_closed`, later in the list than `after`.
+fn push_matches(
+    sql: &mut QueryBuilder<'_, Postgres>,
+    tenant: TenantId,
+    words: &str,
+    include_closed: bool,
+    after: Option<(OffsetDateTime, TicketId)>,
+) {
+    // One arm per index: each arm's `closed` condition is its index's (a
+    // single `doc @@` over both made the planner test every match's document
+    // again on its row).
+    push_match_arm(sql, tenant, words, false, after);
+    if include_closed {
+        sql.push(" union all ");
+        push_match_arm(sql, tenant, words, true, after);
+    }
+    sql.push(format_args!(" limit {}", SEARCH_CANDIDATES + 1));
+}
+
+/// [`push_matches`]' documents of open tickets, or of closed ones.
+fn push_match_arm(
+    sql: &mut QueryBuilder<'_, Postgres>,
+    tenant: TenantId,
+    words: &str,
+    closed: bool,
+    after: Option<(OffsetDateTime, TicketId)>,
+) {
+    sql.push("select ticket_id, updated_at from ticket_search where tenant_id = ")
+        .push_bind(tenant)
+        .push(" and doc @@ websearch_to_tsquery('english', unaccent(")
+        .push_bind(words.to_owned())
+        .push("))")
+        .push(if closed {
+            " and closed"
+        } else {
+            " and not closed"
+        });
+    if let Some((at, id)) = after {
+        sql.push(" and (updated_at, ticket_id) < (")
+            .push_bind(at)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
 }
 
 /// The list's columns of `tickets t`.

@@ -313,6 +313,16 @@ async fn my_queue_holds_my_tickets_my_groups_tickets_and_unassigned_ones_in_my_s
         listed_at(&mut app, "/acme/tickets?sort=oldest").await,
         [1, 3, 4]
     );
+    // So does a search: its matches outside the queue are not listed.
+    assert_eq!(listed_at(&mut app, "/acme/tickets?q=laptop").await, [3]);
+    assert_eq!(
+        listed_at(&mut app, "/acme/tickets?q=refund").await,
+        [] as [i64; 0]
+    );
+    assert_eq!(
+        listed_at(&mut app, "/acme/tickets?q=refund&queue=all").await,
+        [5]
+    );
 
     // Someone in no group has the whole tenant as queue.
     sign_in_as(&mut app, "acme", &other.email).await;

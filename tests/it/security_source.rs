@@ -232,12 +232,13 @@ fn formatted_sql_sites(root: &Path) -> (Vec<(String, String)>, usize) {
                 sites.push((name.clone(), args.to_owned()));
             }
         }
-        // A QueryBuilder's `push` takes SQL text: only literals (or a choice
-        // between literals, or constant format_args) may go there.
+        // A QueryBuilder's `push` takes SQL text: only literals, constants (or a
+        // choice between literals, or constant format_args) may go there.
         if text.contains("QueryBuilder") {
             for (at, _) in text.match_indices(".push(") {
                 let args = balanced(&text, at + ".push(".len()).trim();
                 let ok = args.starts_with('"')
+                    || is_constant(args)
                     || args.starts_with("format_args!(")
                     || ((args.starts_with("match ") || args.starts_with("if "))
                         && literal_only_choice(args));
