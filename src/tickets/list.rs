@@ -830,6 +830,10 @@ async fn search_newest_first(
     push_filters(&mut sql, tenant, viewer, &conditions, options);
     sql.push(" and t.id = m.ticket_id) t order by m.updated_at desc, m.ticket_id desc")
         .push(format_args!(" limit {}", PAGE_SIZE + 1));
+    // Planned for its values: with one reusable plan (as the landing list
+    // has) the small tenant's searches ran 40 % faster, but the big tenant's
+    // full-text scan read a quarter more of the index (169 pages against 134,
+    // 3.1 ms against 2.1), and its searches were no faster.
     let rows: Vec<CountedRow> = sql
         .build_query_as()
         .persistent(false)
@@ -837,7 +841,8 @@ async fn search_newest_first(
         .await?;
     let matched = match rows.first() {
         Some(row) => row.matched,
-        // None of the matches is in the list: were they all of them?
+        // No match is in the list; if the cap cut the matches short, the
+        // list is walked instead.
         None => {
             let mut sql = QueryBuilder::<Postgres>::new("select count(*) from (");
             push_matches(&mut sql, tenant, words, query.include_closed, after, cap);
