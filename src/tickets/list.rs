@@ -776,7 +776,14 @@ async fn search_page(
     }
     // Each row carries how many matched, up to the candidates' cap.
     let mut sql = QueryBuilder::<Postgres>::new("select ticket_id, count(*) over () from (");
-    push_matches(&mut sql, tenant, words, query.include_closed, None, SEARCH_CANDIDATES);
+    push_matches(
+        &mut sql,
+        tenant,
+        words,
+        query.include_closed,
+        None,
+        SEARCH_CANDIDATES,
+    );
     sql.push(") m");
     let found: Vec<(TicketId, i64)> = sql
         .build_query_as()
