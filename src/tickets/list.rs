@@ -890,7 +890,8 @@ fn push_matches(
         sql.push(" union all ");
         push_match_arm(sql, tenant, words, true, after);
     }
-    sql.push(format_args!(" limit {}", cap + 1));
+    let limit = i64::try_from(cap).map_or(i64::MAX, |cap| cap + 1);
+    sql.push(" limit ").push_bind(limit);
 }
 
 /// [`push_matches`]' documents of open tickets, or of closed ones.
