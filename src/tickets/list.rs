@@ -776,14 +776,8 @@ async fn search_page(
     }
     // Each row carries how many matched, up to the candidates' cap.
     let mut sql = QueryBuilder::<Postgres>::new("select ticket_id, count(*) over () from (");
-    push_matches(
-        &mut sql,
-        tenant,
-        words,
-        query.include_closed,
-        None,
-        SEARCH_CANDIDATES,
-    );
+    let cap = SEARCH_CANDIDATES;
+    push_matches(&mut sql, tenant, words, query.include_closed, None, cap);
     sql.push(") m");
     let found: Vec<(TicketId, i64)> = sql
         .build_query_as()
@@ -791,7 +785,7 @@ async fn search_page(
         .fetch_all(&mut *conn)
         .await?;
     let matched = found.first().map_or(0, |(_, n)| *n);
-    if more_than(matched, SEARCH_CANDIDATES) {
+    if more_than(matched, cap) {
         return list_rows(conn, tenant, viewer, query, options).await;
     }
     let among = ListQuery {

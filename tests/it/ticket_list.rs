@@ -571,6 +571,12 @@ async fn a_search_lists_its_matches_by_latest_activity_and_hides_closed_ones_lik
     // Closed ones shown, the ticket closed last is the latest activity.
     let with_closed = listed_at(&mut app, "/acme/tickets?q=walrus&closed=1").await;
     assert_eq!(with_closed[..3], [54, 3, 55]);
+    // Paging goes through open and closed matches alike, each once.
+    let pages = page_through(&mut app, "/acme/tickets?q=walrus&closed=1", async |_, _| {}).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [50, 5]);
+    let mut all = pages.concat();
+    all.sort_unstable();
+    assert_eq!(all, (1..=55).collect::<Vec<i64>>());
     // Another order goes through the list's own query, and agrees on what matches.
     let newest = listed_at(&mut app, "/acme/tickets?q=walrus&sort=newest").await;
     assert_eq!(newest[..3], [55, 53, 52]);
