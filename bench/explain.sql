@@ -121,7 +121,7 @@ select r.id, r.ticket_id, r.author_id, a.name, a.role, r.body, r.internal, r.cre
  order by r.created_at, r.id;
 rollback;
 
-\echo '### search, two words (big tenant), in My queue: the matches newest first, each one's ticket until a page is found'
+\echo '### search, two words (big tenant), in My queue: the matches newest first, then their tickets in that order until a page is found'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
@@ -139,7 +139,7 @@ select t.*, m.matched
  order by m.updated_at desc, m.ticket_id desc limit 51;
 rollback;
 
-\echo '### search, two words (small tenant), in My queue: the matches newest first, each one's ticket until a page is found'
+\echo '### search, two words (small tenant), in My queue: the matches newest first, then their tickets in that order until a page is found'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :small, true) \g /dev/null
 explain (analyze, buffers, costs off)
