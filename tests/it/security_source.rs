@@ -324,6 +324,9 @@ fn the_scan_catches_what_it_is_for() {
             "{args}"
         );
     }
+    // A QueryBuilder may be given a constant's text, never a variable's.
+    assert!(is_constant("LIST_SELECT") && is_constant("super::LIST_SELECT"));
+    assert!(!is_constant("closed") && !is_constant("query.sort_sql()"));
     assert!(literal_only_choice(
         r#"match x { A => " asc", B => " desc" }"#
     ));
