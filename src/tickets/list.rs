@@ -868,10 +868,10 @@ fn more_than(matched: i64, cap: usize) -> bool {
 /// The search's matches (`ticket_id, updated_at`), up to one more than
 /// `cap`: open tickets' documents, and closed ones' too if `include_closed`,
 /// later in the list than `after`.
-fn push_matches(
-    sql: &mut QueryBuilder<'_, Postgres>,
+fn push_matches<'a>(
+    sql: &mut QueryBuilder<'a, Postgres>,
     tenant: TenantId,
-    words: &str,
+    words: &'a str,
     include_closed: bool,
     after: Option<(OffsetDateTime, TicketId)>,
     cap: usize,
@@ -889,17 +889,17 @@ fn push_matches(
 }
 
 /// [`push_matches`]' documents of open tickets, or of closed ones.
-fn push_match_arm(
-    sql: &mut QueryBuilder<'_, Postgres>,
+fn push_match_arm<'a>(
+    sql: &mut QueryBuilder<'a, Postgres>,
     tenant: TenantId,
-    words: &str,
+    words: &'a str,
     closed: bool,
     after: Option<(OffsetDateTime, TicketId)>,
 ) {
     sql.push("select ticket_id, updated_at from ticket_search where tenant_id = ")
         .push_bind(tenant)
         .push(" and doc @@ websearch_to_tsquery('english', unaccent(")
-        .push_bind(words.to_owned())
+        .push_bind(words)
         .push("))")
         .push(if closed {
             " and closed"
