@@ -134,7 +134,7 @@ impl Db {
         let tx = self
             .begin_with(format!("begin; {}", scope_statement(tenant)))
             .await?;
-        Ok(TenantTx { tx, tenant })
+        Ok(TenantTx::new(tx, tenant))
     }
 
     /// Begins a transaction with `statement`, to the end even if the caller
@@ -168,6 +168,8 @@ impl Db {
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     tenant: TenantId,
+    /// How its statements are planned now ([`TenantTx::plan`]).
+    plans: Plans,
 }
 
 impl TenantTx {
@@ -180,7 +182,34 @@ impl TenantTx {
         sqlx::raw_sql(&scope_statement(tenant))
             .execute(&mut *tx)
             .await?;
-        Ok(Self { tx, tenant })
+        Ok(Self::new(tx, tenant))
+    }
+
+    fn new(tx: Transaction<'static, Postgres>, tenant: TenantId) -> Self {
+        Self {
+            tx,
+            tenant,
+            plans: Plans::Auto,
+        }
+    }
+
+    /// Plans the statements that follow as `plans` says, to the end of the
+    /// transaction: a round trip, none if they already are.
+    pub async fn plan(&mut self, plans: Plans) -> Result<(), sqlx::Error> {
+        if self.plans != plans {
+            sqlx::query("select set_config('plan_cache_mode', $1, true)")
+                .bind(plans.mode())
+                .execute(&mut *self.tx)
+                .await?;
+            self.plans = plans;
+        }
+        Ok(())
+    }
+
+    /// Records that the caller's last statement set `plan_cache_mode` to
+    /// `plans.mode()` itself, riding with its other work (a round trip less).
+    pub fn planned(&mut self, plans: Plans) {
+        self.plans = plans;
     }
 
     pub fn tenant(&self) -> TenantId {
@@ -210,29 +239,28 @@ fn scope_statement(tenant: TenantId) -> String {
     )
 }
 
-/// How the transaction plans its prepared statements from here on. Generic:
-/// each is planned once per connection and the plan reused whatever its
-/// values. Only for statements whose best plan does not depend on their values
-/// (the landing list, `tickets::list`), and back to [`Plans::Auto`] after them:
-/// PostgreSQL chooses by estimated costs, and keeps planning a statement whose
-/// values' plans look cheaper than its reusable one, even when both are the
-/// same plan.
+/// How a transaction plans its prepared statements ([`TenantTx::plan`]).
+/// Generic: each is planned once per connection and the plan reused whatever
+/// its values. Only for statements whose best plan does not depend on their
+/// values (the landing list, `tickets::list`), and only when nothing else
+/// follows them in the transaction: PostgreSQL chooses by estimated costs,
+/// and keeps planning a statement whose values' plans look cheaper than its
+/// reusable one, even when both are the same plan. The mode is the
+/// transaction's own (`set_config(…, true)`) and ends with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Plans {
     Generic,
     Auto,
 }
 
-pub async fn plan(conn: &mut PgConnection, plans: Plans) -> Result<(), sqlx::Error> {
-    let mode = match plans {
-        Plans::Generic => "force_generic_plan",
-        Plans::Auto => "auto",
-    };
-    sqlx::query("select set_config('plan_cache_mode', $1, true)")
-        .bind(mode)
-        .execute(conn)
-        .await
-        .map(|_| ())
+impl Plans {
+    /// `plan_cache_mode`'s value for these plans.
+    pub fn mode(self) -> &'static str {
+        match self {
+            Plans::Generic => "force_generic_plan",
+            Plans::Auto => "auto",
+        }
+    }
 }
 
 tokio::task_local! {

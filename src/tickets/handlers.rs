@@ -107,6 +107,7 @@ async fn page_and_count(
     counters: Option<&[(StatusId, i64)]>,
 ) -> Result<(list::Page, i64, bool), sqlx::Error> {
     let tenant = user.tenant_id;
+    tx.plan(query.plans(user)).await?;
     if query.words.is_some() {
         let page = list::fetch_page(tx, tenant, user, query, catalog).await?;
         let shown = i64::try_from(page.rows.len()).unwrap_or(i64::MAX);
@@ -210,11 +211,9 @@ pub(crate) async fn list_page(
     {
         return Ok(Redirect::to(&format!("{base}/tickets/{number}")).into_response());
     }
-    let mut around = Surroundings::load(state, &mut tx, tenant, &user).await?;
-    let catalog = around.catalog.clone();
+    let catalog = state.catalogs.of(&mut tx, tenant).await?;
     let options = &catalog.options;
     let mut query = ListQuery::parse(&raw, &user, options);
-    query.set_scope(around.scope.take());
     if query.requester.is_none() && !raw.requester.trim().is_empty() && user.role.is_staff() {
         // A requester given by email.
         query.requester = Some(
@@ -223,6 +222,9 @@ pub(crate) async fn list_page(
                 .map_or(UserId(uuid::Uuid::nil()), |(u, _)| u.id),
         );
     }
+    let plans = query.plans(&user);
+    let mut around = Surroundings::load(&mut tx, &catalog, &user, plans).await?;
+    query.set_scope(around.scope.take());
     let (page, n, capped) =
         page_and_count(&mut tx, &user, &query, &catalog, Some(&around.counts)).await?;
     let agents = &catalog.staff;
@@ -836,12 +838,12 @@ pub(crate) async fn detail_page(
         .await?
         .ok_or(AppError::NotFound)?;
     let prefix = tenant.ticket_prefix.clone();
-    let replies = replies::repo::for_ticket(&mut tx, tenant.id, ticket.id, staff).await?;
     let catalog = context.catalog.clone();
     let options = &catalog.options;
     let side = SideSlot::new(&base, Some(number));
     tx.end_read();
     let DetailContext {
+        replies,
         files,
         following,
         followers,

@@ -10,7 +10,7 @@ use super::model::{CategoryId, PriorityId, StatusCategory, StatusId, TicketId, T
 use super::{catalog::Catalog, options::TicketOptions};
 use crate::{
     auth::model::User,
-    db::{self, Plans, TenantId, UserId},
+    db::{Plans, TenantId, UserId},
 };
 use serde::Deserialize;
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -388,6 +388,18 @@ impl ListQuery {
             && self.has_no_filters_but_scope()
     }
 
+    /// How the transaction that reads this list's page plans it: a landing
+    /// list's once per connection ([`Self::is_landing`]). The page is the
+    /// transaction's last list statement; only the lookup of names follows it,
+    /// whose plan is the same either way.
+    pub fn plans(&self, viewer: &User) -> Plans {
+        if self.is_landing(viewer) {
+            Plans::Generic
+        } else {
+            Plans::Auto
+        }
+    }
+
     fn has_no_filters_but_scope(&self) -> bool {
         self.quick.is_none()
             && self.status.is_none()
@@ -721,8 +733,9 @@ async fn list_rows(
     fetch_list(conn, &mut sql, query.is_landing(viewer)).await
 }
 
-/// Runs a list's statement: a landing list's prepared, with its one reusable
-/// plan, any other planned for its values ([`ListQuery::is_landing`]).
+/// Runs a list's statement: a landing list's prepared and kept, so that its
+/// one reusable plan serves every view on the connection ([`ListQuery::plans`]:
+/// the caller plans the transaction so), any other's planned for its values.
 async fn fetch_list<R>(
     conn: &mut PgConnection,
     sql: &mut QueryBuilder<'_, Postgres>,
@@ -731,18 +744,10 @@ async fn fetch_list<R>(
 where
     R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
-    if landing {
-        db::plan(conn, Plans::Generic).await?;
-    }
-    let rows = sql
-        .build_query_as()
+    sql.build_query_as()
         .persistent(landing)
-        .fetch_all(&mut *conn)
-        .await?;
-    if landing {
-        db::plan(conn, Plans::Auto).await?;
-    }
-    Ok(rows)
+        .fetch_all(conn)
+        .await
 }
 
 /// How many of a search's matches are listed by id (a search in another order

@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     auth::model::{Role, User},
+    db::{Plans, TenantTx},
     error::{AppError, AppResult},
     state::AppState,
     tenants::Tenant,
@@ -32,16 +33,13 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use sqlx::{PgConnection, types::Json};
-use std::sync::Arc;
+use sqlx::types::Json;
 
-/// What the list page reads besides its rows: the tenant's catalog (option
-/// lists, staff for the assignee filter and bulk bar), the viewer's queue
-/// scope, the status badges' counts, the viewer's saved views and their
-/// availability. Customers get their own tickets' counts and no views or
+/// What the list page reads besides its rows and the tenant's catalog: the
+/// viewer's queue scope, the status badges' counts, the viewer's saved views
+/// and their availability. Customers get their own tickets' counts and no views or
 /// availability.
 pub struct Surroundings {
-    pub catalog: Arc<Catalog>,
     pub scope: Option<Scope>,
     pub counts: Vec<(StatusId, i64)>,
     pub my_views: Vec<SavedView>,
@@ -58,16 +56,17 @@ struct SurroundingsRow {
 }
 
 impl Surroundings {
-    /// The catalog as kept (`tickets::catalog`), the rest in one statement (as
-    /// separate queries, six round trips were half the page's time). `$3` says
-    /// whether the viewer is staff: each `case` runs one branch only.
+    /// The rest beside `catalog`, in one statement (as separate queries, six
+    /// round trips were half the page's time). `$3` says whether the viewer is
+    /// staff: each `case` runs one branch only. The statement also plans what
+    /// follows it in `tx` as `plans` says (the page, [`TenantTx::plan`]): a
+    /// round trip less than setting that on its own.
     pub async fn load(
-        state: &AppState,
-        conn: &mut PgConnection,
-        tenant: &Tenant,
+        tx: &mut TenantTx,
+        catalog: &Catalog,
         viewer: &User,
+        plans: Plans,
     ) -> Result<Self, sqlx::Error> {
-        let catalog = state.catalogs.of(conn, tenant).await?;
         let row: SurroundingsRow = sqlx::query_as(&format!(
             "select {SCOPE_ROWS_COLUMN}, \
                case when $3 then \
@@ -83,17 +82,19 @@ impl Surroundings {
                     from ({SAVED_VIEW_SELECT} where tenant_id = $1 and (shared or owner_id = $2)) v) \
                else '[]' end as views, \
                case when $3 then (select availability from users where tenant_id = $1 and id = $2) \
-               end as availability"
+               end as availability, \
+               set_config('plan_cache_mode', $4, true) as plans"
         ))
         .bind(viewer.tenant_id)
         .bind(viewer.id)
         .bind(viewer.role.is_staff())
-        .fetch_one(conn)
+        .bind(plans.mode())
+        .fetch_one(&mut **tx)
         .await?;
+        tx.planned(plans);
         let (shared_views, my_views) = row.views.0.into_iter().partition(|v| v.shared);
         Ok(Self {
             scope: list::scope_from_rows(row.scope_rows.0, &catalog.options),
-            catalog,
             counts: row.counts.0,
             my_views,
             shared_views,

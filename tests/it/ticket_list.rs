@@ -758,20 +758,47 @@ async fn a_filter_matching_more_than_200_tickets_says_200_plus_on_every_page() {
     );
 }
 
+async fn plan_cache_mode(conn: &mut sqlx::PgConnection) -> String {
+    sqlx::query_scalar("select current_setting('plan_cache_mode')")
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
 /// The landing list's statement is prepared and reused with one plan per
-/// connection (`db::Plans`), and the transaction plans per values after it:
-/// the filtered list that follows in the same transaction is not held to a
-/// reusable plan.
+/// connection when its transaction is planned as the list asks
+/// (`ListQuery::plans`, `TenantTx::plan`); any other list is planned for its
+/// values; and the planning is the transaction's own: the next transaction on
+/// the same connection plans per values again.
 #[tokio::test]
-async fn the_landing_list_reuses_its_plan_and_leaves_planning_as_it_was() {
-    use tessera::tickets::{catalog::Catalog, list};
+async fn the_landing_list_reuses_its_plan_within_its_transaction_only() {
+    use tessera::{
+        db::{Db, Plans},
+        tickets::{catalog::Catalog, list},
+    };
     let app = TestApp::new().await;
     let acme = app.create_tenant("acme").await;
     create_direct(&app, &acme.customer, subject("Printer jams")).await;
     let agent = &acme.agent;
-    let mut tx = app.db.tenant_tx(acme.tenant.id).await.unwrap();
+    // One connection, so the second transaction is on the first one's.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with((*app.db.pool().connect_options()).clone())
+        .await
+        .unwrap();
+    let db = Db::from_pool(pool);
+
+    let mut tx = db.tenant_tx(acme.tenant.id).await.unwrap();
     let catalog = Catalog::load(&mut tx, acme.tenant.id).await.unwrap();
     let landing = list::ListQuery::parse(&Default::default(), agent, &catalog.options);
+    let filtered = list::ListQuery::parse(
+        &serde_urlencoded::from_str("sort=priority").unwrap(),
+        agent,
+        &catalog.options,
+    );
+    assert_eq!(landing.plans(agent), Plans::Generic);
+    assert_eq!(filtered.plans(agent), Plans::Auto);
+    tx.plan(landing.plans(agent)).await.unwrap();
     for _ in 0..2 {
         let page = list::fetch_page(&mut tx, acme.tenant.id, agent, &landing, &catalog)
             .await
@@ -786,9 +813,9 @@ async fn the_landing_list_reuses_its_plan_and_leaves_planning_as_it_was() {
     .await
     .unwrap();
     assert_eq!(plans, [(2, 0)], "one statement, its one plan used twice");
-    let mode: String = sqlx::query_scalar("select current_setting('plan_cache_mode')")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
-    assert_eq!(mode, "auto");
+    assert_eq!(plan_cache_mode(&mut tx).await, "force_generic_plan");
+    tx.end_read();
+
+    let mut next = db.tenant_tx(acme.tenant.id).await.unwrap();
+    assert_eq!(plan_cache_mode(&mut next).await, "auto");
 }
