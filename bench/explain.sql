@@ -2,8 +2,12 @@
 -- tessera_app with the tenant set (RLS on). bench/run passes the psql variables.
 -- Writes (create, reply) are explained inside a transaction that rolls back.
 \pset footer off
--- The first page of a list with its capped count (fetch_page_counted), up to its conditions.
-\set counted_select 'select t.*, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, count(*) over () as matched from (select t.tenant_id, t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, t.requester_id, t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened from tickets t'
+-- The first page of a list with its capped count (fetch_page_counted), up to its conditions:
+-- the capped list walked by its sort keys, the page of it counted, then its tickets read whole
+-- (after the capped list's order and limit: :counted_rows, the tenant, :counted_end).
+\set counted_select 'select t.*, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, k.matched from (select t.*, count(*) over () as matched from (select t.id, t.updated_at from tickets t'
+\set counted_rows ' limit 51) k cross join lateral (select t.tenant_id, t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, t.requester_id, t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened from tickets t where t.tenant_id = '
+\set counted_end ' and t.id = k.id) t order by t.updated_at desc, t.id desc'
 -- The list's statement (any other page) up to its conditions, as src/tickets/list.rs sends it.
 \set list_select 'select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, t.requester_id, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened from tickets t'
 
@@ -32,7 +36,7 @@ prepare landing(uuid, uuid, uuid[]) as
  where t.tenant_id = $1 and t.status_category <> 'closed'
    and (t.assignee_id = $2 or t.group_id = any($3) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 201) t
- order by t.updated_at desc, t.id desc limit 51;
+ order by t.updated_at desc, t.id desc :counted_rows $1 :counted_end;
 explain (analyze, buffers, costs off) execute landing(:tenant, :assignee, :groups);
 deallocate landing;
 set local plan_cache_mode = auto;
@@ -53,7 +57,7 @@ prepare landing(uuid, uuid, uuid[]) as
  where t.tenant_id = $1 and t.status_category <> 'closed'
    and (t.assignee_id = $2 or t.group_id = any($3) or t.assignee_id is null)
  order by t.updated_at desc, t.id desc limit 201) t
- order by t.updated_at desc, t.id desc limit 51;
+ order by t.updated_at desc, t.id desc :counted_rows $1 :counted_end;
 explain (analyze, buffers, costs off) execute landing(:small, :small_agent, :small_groups);
 deallocate landing;
 set local plan_cache_mode = auto;
@@ -67,7 +71,7 @@ explain (analyze, buffers, costs off)
  where t.tenant_id = :tenant and t.status_id = :status and t.priority_id = :priority
    and t.assignee_id = :assignee and t.tags @> array['billing']::text[]
  order by t.updated_at desc, t.id desc limit 201) t
- order by t.updated_at desc, t.id desc limit 51;
+ order by t.updated_at desc, t.id desc :counted_rows :tenant :counted_end;
 rollback;
 
 \echo '### sort by priority'

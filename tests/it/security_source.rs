@@ -44,6 +44,11 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "order_by(query.sort)",
         "`Sort` is a closed enum; `order_by` returns one of four string literals",
     ),
+    (
+        "src/tickets/list.rs",
+        "sort_key(query.sort)",
+        "`Sort` is a closed enum; `sort_key` returns one of three string literals",
+    ),
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
