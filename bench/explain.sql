@@ -92,7 +92,7 @@ explain (analyze, buffers, costs off)
  order by t.updated_at desc, t.id desc limit 51;
 rollback;
 
-\echo '### ticket page: the ticket with its files, followers and guest links; its replies (as staff)'
+\echo '### ticket page: the ticket with its replies (as staff), files, followers and guest links (tickets::detail_context)'
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
@@ -100,6 +100,15 @@ select t.tenant_id, t.id, t.number, t.subject, t.description, t.type_id, t.prior
        t.status_category, t.category_id, t.requester_id, r.name, r.email, t.assignee_id, a.name,
        t.group_id, t.tags, t.created_at, t.updated_at, t.last_reply_at, t.resolved_at, t.closed_at,
        t.reopened, t.resolution_notes, t.version,
+       (select coalesce(json_agg(json_build_object('id', re.id, 'ticket_id', re.ticket_id,
+                 'author_id', re.author_id, 'author_name', au.name, 'author_role', au.role,
+                 'body', re.body, 'internal', re.internal, 'created_at', re.created_at,
+                 'edited_at', re.edited_at, 'deleted_at', re.deleted_at, 'deleted_by_name', d.name)
+                 order by re.created_at, re.id), '[]')
+          from replies re
+          join users au on au.tenant_id = re.tenant_id and au.id = re.author_id
+          left join users d on d.tenant_id = re.tenant_id and d.id = re.deleted_by
+         where re.tenant_id = :tenant and re.ticket_id = t.id) as replies,
        (select coalesce(json_agg(json_build_object('id', f.id, 'reply_id', f.reply_id,
                  'filename', f.filename, 'content_type', f.content_type,
                  'size_bytes', f.size_bytes, 'internal', f.internal) order by f.created_at, f.id), '[]')
@@ -114,15 +123,6 @@ select t.tenant_id, t.id, t.number, t.subject, t.description, t.type_id, t.prior
   join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id
   left join users a on a.tenant_id = t.tenant_id and a.id = t.assignee_id
  where t.tenant_id = :tenant and t.number = :number;
-explain (analyze, buffers, costs off)
-select r.id, r.ticket_id, r.author_id, a.name, a.role, r.body, r.internal, r.created_at,
-       r.edited_at, r.deleted_at, d.name
-  from replies r
-  join users a on a.tenant_id = r.tenant_id and a.id = r.author_id
-  left join users d on d.tenant_id = r.tenant_id and d.id = r.deleted_by
- where r.tenant_id = :tenant
-   and r.ticket_id = (select id from tickets where tenant_id = :tenant and number = :number)
- order by r.created_at, r.id;
 rollback;
 
 \echo '### search, two words (big tenant), in My queue: the matches newest first, then their tickets in that order until a page is found'

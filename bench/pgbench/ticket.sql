@@ -1,26 +1,33 @@
--- Ticket page: the ticket with its names, its replies with authors, its activity
--- and followers (the detail page's main reads); :number has about 20 replies.
+-- Ticket page: the ticket with its names, its replies with their authors, its files,
+-- followers and live guest links in one statement, as the app reads it
+-- (tickets::detail_context, as staff); :number has about 20 replies.
 begin;
 select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true);
-select t.*, ty.name, st.name, pr.name, rq.name, rq.email, asg.name
+select t.tenant_id, t.id, t.number, t.subject, t.description, t.type_id, t.priority_id, t.status_id,
+       t.status_category, t.category_id, t.requester_id, r.name, r.email, t.assignee_id, a.name,
+       t.group_id, t.tags, t.created_at, t.updated_at, t.last_reply_at, t.resolved_at, t.closed_at,
+       t.reopened, t.resolution_notes, t.version,
+       (select coalesce(json_agg(json_build_object('id', re.id, 'ticket_id', re.ticket_id,
+                 'author_id', re.author_id, 'author_name', au.name, 'author_role', au.role,
+                 'body', re.body, 'internal', re.internal, 'created_at', re.created_at,
+                 'edited_at', re.edited_at, 'deleted_at', re.deleted_at, 'deleted_by_name', d.name)
+                 order by re.created_at, re.id), '[]')
+          from replies re
+          join users au on au.tenant_id = re.tenant_id and au.id = re.author_id
+          left join users d on d.tenant_id = re.tenant_id and d.id = re.deleted_by
+         where re.tenant_id = :tenant and re.ticket_id = t.id) as replies,
+       (select coalesce(json_agg(json_build_object('id', f.id, 'reply_id', f.reply_id,
+                 'filename', f.filename, 'content_type', f.content_type,
+                 'size_bytes', f.size_bytes, 'internal', f.internal) order by f.created_at, f.id), '[]')
+          from attachments f where f.tenant_id = :tenant and f.ticket_id = t.id) as files,
+       (select coalesce(json_agg(json_build_object('user_id', fo.user_id, 'name', u.name)
+                 order by fo.created_at), '[]')
+          from ticket_followers fo join users u on u.tenant_id = fo.tenant_id and u.id = fo.user_id
+         where fo.tenant_id = :tenant and fo.ticket_id = t.id) as followers,
+       (select count(*) from ticket_access_links l
+         where l.tenant_id = :tenant and l.ticket_id = t.id and l.revoked_at is null) as guest_links
   from tickets t
-  join ticket_types ty on ty.tenant_id = t.tenant_id and ty.id = t.type_id
-  join ticket_statuses st on st.tenant_id = t.tenant_id and st.id = t.status_id
-  join ticket_priorities pr on pr.tenant_id = t.tenant_id and pr.id = t.priority_id
-  join users rq on rq.tenant_id = t.tenant_id and rq.id = t.requester_id
-  left join users asg on asg.tenant_id = t.tenant_id and asg.id = t.assignee_id
+  join users r on r.tenant_id = t.tenant_id and r.id = t.requester_id
+  left join users a on a.tenant_id = t.tenant_id and a.id = t.assignee_id
  where t.tenant_id = :tenant and t.number = :number;
-select r.id, r.author_id, a.name, a.role, r.body, r.internal, r.created_at, r.edited_at, r.deleted_at
-  from replies r join users a on a.tenant_id = r.tenant_id and a.id = r.author_id
- where r.tenant_id = :tenant
-   and r.ticket_id = (select id from tickets where tenant_id = :tenant and number = :number)
- order by r.created_at, r.id;
-select e.kind, e.field, e.old_value, e.new_value, e.created_at, u.name
-  from ticket_events e left join users u on u.tenant_id = e.tenant_id and u.id = e.actor_id
- where e.tenant_id = :tenant
-   and e.ticket_id = (select id from tickets where tenant_id = :tenant and number = :number)
- order by e.created_at, e.id;
-select u.name from ticket_followers f join users u on u.tenant_id = f.tenant_id and u.id = f.user_id
- where f.tenant_id = :tenant
-   and f.ticket_id = (select id from tickets where tenant_id = :tenant and number = :number);
 commit;
