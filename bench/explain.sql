@@ -100,15 +100,14 @@ select t.tenant_id, t.id, t.number, t.subject, t.description, t.type_id, t.prior
        t.status_category, t.category_id, t.requester_id, r.name, r.email, t.assignee_id, a.name,
        t.group_id, t.tags, t.created_at, t.updated_at, t.last_reply_at, t.resolved_at, t.closed_at,
        t.reopened, t.resolution_notes, t.version,
-       (select coalesce(json_agg(json_build_object('id', re.id, 'ticket_id', re.ticket_id,
-                 'author_id', re.author_id, 'author_name', au.name, 'author_role', au.role,
-                 'body', re.body, 'internal', re.internal, 'created_at', re.created_at,
-                 'edited_at', re.edited_at, 'deleted_at', re.deleted_at, 'deleted_by_name', d.name)
-                 order by re.created_at, re.id), '[]')
-          from replies re
-          join users au on au.tenant_id = re.tenant_id and au.id = re.author_id
-          left join users d on d.tenant_id = re.tenant_id and d.id = re.deleted_by
-         where re.tenant_id = :tenant and re.ticket_id = t.id) as replies,
+       (select coalesce(json_agg(x order by x.created_at, x.id), '[]')
+          from (select re.id, re.ticket_id, re.author_id, au.name as author_name,
+                       au.role as author_role, re.body, re.internal, re.created_at, re.edited_at,
+                       re.deleted_at, d.name as deleted_by_name
+                  from replies re
+                  join users au on au.tenant_id = re.tenant_id and au.id = re.author_id
+                  left join users d on d.tenant_id = re.tenant_id and d.id = re.deleted_by
+                 where re.tenant_id = :tenant and re.ticket_id = t.id) x) as replies,
        (select coalesce(json_agg(json_build_object('id', f.id, 'reply_id', f.reply_id,
                  'filename', f.filename, 'content_type', f.content_type,
                  'size_bytes', f.size_bytes, 'internal', f.internal) order by f.created_at, f.id), '[]')

@@ -39,36 +39,47 @@ pub struct Reply {
     pub deleted_by_name: Option<String>,
 }
 
-const REPLY_SELECT: &str = "select r.id, r.ticket_id, r.author_id, a.name as author_name, \
-        a.role as author_role, r.body, r.internal, r.created_at, r.edited_at, r.deleted_at, \
-        d.name as deleted_by_name \
-   from replies r \
-   join users a on a.tenant_id = r.tenant_id and a.id = r.author_id \
-   left join users d on d.tenant_id = r.tenant_id and d.id = r.deleted_by";
+/// [`Reply`]'s columns, up to the conditions.
+macro_rules! reply_select {
+    () => {
+        "select r.id, r.ticket_id, r.author_id, a.name as author_name, \
+            a.role as author_role, r.body, r.internal, r.created_at, r.edited_at, r.deleted_at, \
+            d.name as deleted_by_name \
+       from replies r \
+       join users a on a.tenant_id = r.tenant_id and a.id = r.author_id \
+       left join users d on d.tenant_id = r.tenant_id and d.id = r.deleted_by"
+    };
+}
+
+/// The replies a viewer reads, `$3` saying whether they are staff: customers
+/// get no notes and no deleted replies.
+macro_rules! visible_to_viewer {
+    () => {
+        " and ($3 or (not r.internal and r.deleted_at is null))"
+    };
+}
+
+const REPLY_SELECT: &str = reply_select!();
+const VISIBLE: &str = visible_to_viewer!();
 
 /// A ticket's conversation as [`for_ticket`] reads it, in one JSON array of
-/// [`Reply`]: a column, so the ticket's page reads it with the ticket (a round
-/// trip less per view). `$1` is the tenant, `$3` whether the viewer is staff,
-/// and the ticket's id the given expression.
+/// [`Reply`] (each row as an object of its columns): a column, so the ticket's
+/// page reads it with the ticket (a round trip less per view). `$1` is the
+/// tenant, `$3` whether the viewer is staff, and the ticket's id the given
+/// expression.
 macro_rules! replies_json {
     ($ticket:literal) => {
         concat!(
-            "(select coalesce(json_agg(json_build_object(\
-               'id', r.id, 'ticket_id', r.ticket_id, 'author_id', r.author_id, \
-               'author_name', a.name, 'author_role', a.role, 'body', r.body, \
-               'internal', r.internal, 'created_at', r.created_at, 'edited_at', r.edited_at, \
-               'deleted_at', r.deleted_at, 'deleted_by_name', d.name) \
-               order by r.created_at, r.id), '[]') \
-             from replies r \
-             join users a on a.tenant_id = r.tenant_id and a.id = r.author_id \
-             left join users d on d.tenant_id = r.tenant_id and d.id = r.deleted_by \
-             where r.tenant_id = $1 and r.ticket_id = ",
+            "(select coalesce(json_agg(x order by x.created_at, x.id), '[]') from (",
+            $crate::replies::repo::reply_select!(),
+            " where r.tenant_id = $1 and r.ticket_id = ",
             $ticket,
-            " and ($3 or (not r.internal and r.deleted_at is null)))"
+            $crate::replies::repo::visible_to_viewer!(),
+            ") x)"
         )
     };
 }
-pub(crate) use replies_json;
+pub(crate) use {replies_json, reply_select, visible_to_viewer};
 
 /// The conversation, oldest first. Customers' pages pass `staff = false`: no
 /// notes and no deleted replies, filtered here in SQL.
@@ -79,8 +90,7 @@ pub async fn for_ticket(
     staff: bool,
 ) -> Result<Vec<Reply>, sqlx::Error> {
     sqlx::query_as::<_, Reply>(&format!(
-        "{REPLY_SELECT} where r.tenant_id = $1 and r.ticket_id = $2 \
-           and ($3 or (not r.internal and r.deleted_at is null)) \
+        "{REPLY_SELECT} where r.tenant_id = $1 and r.ticket_id = $2{VISIBLE} \
          order by r.created_at, r.id"
     ))
     .bind(tenant)
