@@ -98,7 +98,9 @@ fn showing_line(count: i64, capped: bool, include_closed: bool) -> String {
 /// counting its matches means testing every ticket that might match (600 ms
 /// for common words at a 300k-ticket tenant). The unfiltered staff list is
 /// counted exactly by the status counters (`counters`, if the page has read
-/// them already); any other list up to the cap, with its first page.
+/// them already); any other list up to the cap, with its first page. The
+/// transaction plans the page as the list asks ([`ListQuery::plans`]) from
+/// here to its end: callers end it after the page.
 async fn page_and_count(
     tx: &mut TenantTx,
     user: &User,

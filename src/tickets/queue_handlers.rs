@@ -37,8 +37,8 @@ use sqlx::types::Json;
 
 /// What the list page reads besides its rows and the tenant's catalog: the
 /// viewer's queue scope, the status badges' counts, the viewer's saved views
-/// and their availability. Customers get their own tickets' counts and no views or
-/// availability.
+/// and their availability. Customers get their own tickets' counts and no
+/// views or availability.
 pub struct Surroundings {
     pub scope: Option<Scope>,
     pub counts: Vec<(StatusId, i64)>,
