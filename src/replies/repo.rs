@@ -19,9 +19,9 @@ crate::db::id_newtype!(
 
 pub const BODY_MAX_CHARS: usize = 100_000;
 
-/// A reply with its author's and deleter's names: a row of [`REPLY_SELECT`],
-/// or an element of [`replies_json`]'s array.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
+/// A reply with its author's and deleter's names: a row of [`REPLY_SELECT`], or
+/// a [`ThreadReply`] named from its [`Person`]s.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Reply {
     pub id: ReplyId,
     pub ticket_id: TicketId,
@@ -30,11 +30,8 @@ pub struct Reply {
     pub author_role: Role,
     pub body: String,
     pub internal: bool,
-    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub edited_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
     pub deleted_at: Option<OffsetDateTime>,
     pub deleted_by_name: Option<String>,
 }
@@ -62,24 +59,99 @@ macro_rules! visible_to_viewer {
 const REPLY_SELECT: &str = reply_select!();
 const VISIBLE: &str = visible_to_viewer!();
 
-/// A ticket's conversation as [`for_ticket`] reads it, in one JSON array of
-/// [`Reply`] (each row as an object of its columns): a column, so the ticket's
-/// page reads it with the ticket (a round trip less per view). `$1` is the
-/// tenant, `$3` whether the viewer is staff, and the ticket's id the given
-/// expression.
+/// A ticket's conversation as [`for_ticket`] reads it, but without names: one
+/// JSON array of [`ThreadReply`], oldest first. A column, so the ticket's page
+/// reads it with the ticket (a round trip less per view); the names come once
+/// per person from [`people_json`] beside it, not once per reply (a reply's
+/// author and deleter looked up in users were most of the page's statement).
+/// `$1` is the tenant, `$3` whether the viewer is staff, and the ticket's id
+/// the given expression.
 macro_rules! replies_json {
     ($ticket:literal) => {
         concat!(
             "(select coalesce(json_agg(x order by x.created_at, x.id), '[]') from (",
-            $crate::replies::repo::reply_select!(),
-            " where r.tenant_id = $1 and r.ticket_id = ",
+            "select r.id, r.ticket_id, r.author_id, r.body, r.internal, r.created_at, \
+                    r.edited_at, r.deleted_at, r.deleted_by \
+               from replies r where r.tenant_id = $1 and r.ticket_id = ",
             $ticket,
             $crate::replies::repo::visible_to_viewer!(),
             ") x)"
         )
     };
 }
-pub(crate) use {replies_json, reply_select, visible_to_viewer};
+
+/// The [`Person`]s [`replies_json`]'s replies name (their authors and who
+/// deleted them), as one JSON array, for the same ticket and viewer.
+macro_rules! people_json {
+    ($ticket:literal) => {
+        concat!(
+            "(select coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, \
+                                                        'role', u.role)), '[]') \
+                from users u \
+               where u.tenant_id = $1 and u.id in ( \
+                     select named.id from replies r \
+                      cross join lateral (values (r.author_id), (r.deleted_by)) named(id) \
+                      where r.tenant_id = $1 and r.ticket_id = ",
+            $ticket,
+            $crate::replies::repo::visible_to_viewer!(),
+            "))"
+        )
+    };
+}
+pub(crate) use {people_json, replies_json, visible_to_viewer};
+
+/// A reply as [`replies_json`] reads it: who wrote and deleted it by id only.
+#[derive(Debug, serde::Deserialize)]
+pub struct ThreadReply {
+    id: ReplyId,
+    ticket_id: TicketId,
+    author_id: UserId,
+    body: String,
+    internal: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    edited_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    deleted_at: Option<OffsetDateTime>,
+    deleted_by: Option<UserId>,
+}
+
+/// Someone a ticket's replies name ([`people_json`]).
+#[derive(Debug, serde::Deserialize)]
+pub struct Person {
+    id: UserId,
+    name: String,
+    role: Role,
+}
+
+/// `replies` with their authors' and deleters' names and roles from `people`.
+/// Replies reference users by foreign key within the tenant, so everyone is
+/// among `people`; should a name be missing all the same, it shows empty.
+pub fn named(replies: Vec<ThreadReply>, people: &[Person]) -> Vec<Reply> {
+    let person = |id: UserId| people.iter().find(|person| person.id == id);
+    replies
+        .into_iter()
+        .map(|reply| {
+            let author = person(reply.author_id);
+            Reply {
+                id: reply.id,
+                ticket_id: reply.ticket_id,
+                author_id: reply.author_id,
+                author_name: author.map(|a| a.name.clone()).unwrap_or_default(),
+                author_role: author.map_or(Role::Customer, |a| a.role),
+                body: reply.body,
+                internal: reply.internal,
+                created_at: reply.created_at,
+                edited_at: reply.edited_at,
+                deleted_at: reply.deleted_at,
+                deleted_by_name: reply
+                    .deleted_by
+                    .map(|id| person(id).map(|d| d.name.clone()).unwrap_or_default()),
+            }
+        })
+        .collect()
+}
 
 /// The conversation, oldest first. Customers' pages pass `staff = false`: no
 /// notes and no deleted replies, filtered here in SQL.

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     attachments::repo::{Listed, listed_json},
     auth::model::User,
-    replies::repo::{Reply, replies_json},
+    replies::repo::{self, Person, Reply, ThreadReply, people_json, replies_json},
     state::AppState,
     tenants::Tenant,
 };
@@ -37,7 +37,8 @@ pub struct DetailContext {
 struct Row {
     #[sqlx(flatten)]
     ticket: Ticket,
-    replies: Json<Vec<Reply>>,
+    replies: Json<Vec<ThreadReply>>,
+    people: Json<Vec<Person>>,
     files: Json<Vec<Listed>>,
     followers: Json<Vec<Follower>>,
     guest_links: i64,
@@ -46,8 +47,10 @@ struct Row {
 /// The files of the ticket `t` ([`listed_json`]).
 const FILES: &str = listed_json!("t.id");
 
-/// The replies of the ticket `t` ([`replies_json`]).
+/// The replies of the ticket `t` ([`replies_json`]) and who they name
+/// ([`people_json`]).
 const REPLIES: &str = replies_json!("t.id");
+const PEOPLE: &str = people_json!("t.id");
 
 impl DetailContext {
     /// Ticket `number` with its page's context, if it exists and the viewer
@@ -62,7 +65,8 @@ impl DetailContext {
     ) -> Result<Option<(Ticket, Self)>, sqlx::Error> {
         let catalog = state.catalogs.of(conn, tenant).await?;
         let row: Option<Row> = sqlx::query_as(&format!(
-            "select {TICKET_COLUMNS}, {REPLIES} as replies, {FILES} as files, \
+            "select {TICKET_COLUMNS}, {REPLIES} as replies, {PEOPLE} as people, \
+               {FILES} as files, \
                (select coalesce(json_agg(json_build_object('user_id', f.user_id, 'name', u.name) \
                                          order by f.created_at), '[]') \
                   from ticket_followers f \
@@ -83,7 +87,7 @@ impl DetailContext {
         Ok(row.map(|row| {
             let context = Self {
                 catalog,
-                replies: row.replies.0,
+                replies: repo::named(row.replies.0, &row.people),
                 files: row.files.0,
                 // Read off the followers: as its own test, a reusable plan looked
                 // the viewer up among every ticket they follow (3,444 at the big
