@@ -1,4 +1,4 @@
--- Ticket page: the ticket with its names, its replies with their authors, its files,
+-- Ticket page: the ticket with its names, its replies and the people they name, its files,
 -- followers and live guest links in one statement, as the app reads it
 -- (tickets::detail_context, as staff); :number has about 20 replies.
 begin;
@@ -8,13 +8,16 @@ select t.tenant_id, t.id, t.number, t.subject, t.description, t.type_id, t.prior
        t.group_id, t.tags, t.created_at, t.updated_at, t.last_reply_at, t.resolved_at, t.closed_at,
        t.reopened, t.resolution_notes, t.version,
        (select coalesce(json_agg(x order by x.created_at, x.id), '[]')
-          from (select re.id, re.ticket_id, re.author_id, au.name as author_name,
-                       au.role as author_role, re.body, re.internal, re.created_at, re.edited_at,
-                       re.deleted_at, d.name as deleted_by_name
+          from (select re.id, re.ticket_id, re.author_id, re.body, re.internal, re.created_at,
+                       re.edited_at, re.deleted_at, re.deleted_by
                   from replies re
-                  join users au on au.tenant_id = re.tenant_id and au.id = re.author_id
-                  left join users d on d.tenant_id = re.tenant_id and d.id = re.deleted_by
                  where re.tenant_id = :tenant and re.ticket_id = t.id) x) as replies,
+       (select coalesce(json_agg(json_build_object('id', u.id, 'name', u.name, 'role', u.role)), '[]')
+          from users u
+         where u.tenant_id = :tenant and u.id in (
+               select named.id from replies re
+                cross join lateral (values (re.author_id), (re.deleted_by)) named(id)
+                where re.tenant_id = :tenant and re.ticket_id = t.id)) as people,
        (select coalesce(json_agg(json_build_object('id', f.id, 'reply_id', f.reply_id,
                  'filename', f.filename, 'content_type', f.content_type,
                  'size_bytes', f.size_bytes, 'internal', f.internal) order by f.created_at, f.id), '[]')
