@@ -5,7 +5,8 @@
 //! policies apply) and sets `app.tenant_id`, both transaction-local so a pooled
 //! connection carries nothing into its next use. Work that must see across tenants
 //! (resolving a tenant from its slug, creating one, the session store) uses the pool
-//! directly and is kept to those few places.
+//! directly and is kept to those few places, as is the one statement that starts a
+//! signed-in request and scopes its transaction as it runs ([`Unscoped`]).
 //!
 //! A signed-in page view is one transaction: the middleware that loads the user
 //! hands its open transaction to the handler ([`with_request_tx`]), so the page
