@@ -300,3 +300,72 @@ pub async fn revisions(
     .fetch_all(conn)
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(author: UserId, deleted_by: Option<UserId>) -> ThreadReply {
+        ThreadReply {
+            id: ReplyId::generate(),
+            ticket_id: TicketId::generate(),
+            author_id: author,
+            body: "Hello".to_owned(),
+            internal: false,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            edited_at: None,
+            deleted_at: deleted_by.map(|_| OffsetDateTime::UNIX_EPOCH),
+            deleted_by,
+        }
+    }
+
+    fn person(name: &str, role: Role) -> Person {
+        Person {
+            id: UserId::generate(),
+            name: name.to_owned(),
+            role,
+        }
+    }
+
+    #[test]
+    fn replies_get_their_authors_and_deleters_names_and_roles() {
+        let ann = person("Ann", Role::Customer);
+        let bob = person("Bob", Role::Agent);
+        let cy = person("Cy", Role::Admin);
+        let replies = vec![
+            reply(ann.id, None),
+            reply(bob.id, Some(cy.id)),
+            reply(ann.id, Some(ann.id)),
+        ];
+        let named = named(replies, &[ann, bob, cy]);
+        let seen: Vec<_> = named
+            .iter()
+            .map(|r| {
+                (
+                    r.author_name.as_str(),
+                    r.author_role,
+                    r.deleted_by_name.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("Ann", Role::Customer, None),
+                ("Bob", Role::Agent, Some("Cy")),
+                ("Ann", Role::Customer, Some("Ann")),
+            ]
+        );
+    }
+
+    #[test]
+    fn someone_missing_from_the_people_shows_with_no_name() {
+        let named = named(
+            vec![reply(UserId::generate(), Some(UserId::generate()))],
+            &[],
+        );
+        assert_eq!(named[0].author_name, "");
+        assert_eq!(named[0].author_role, Role::Customer);
+        assert_eq!(named[0].deleted_by_name.as_deref(), Some(""));
+    }
+}

@@ -373,7 +373,7 @@ async fn a_deleted_reply_shows_staff_who_deleted_it_and_customers_nothing() {
     let mut desk = desk().await;
     desk.sign_in(Role::Customer).await;
     let regretted = desk.say("Please ignore my rant").await;
-    desk.say("Kept message").await;
+    let kept = desk.say("Kept message").await;
     desk.sign_in(Role::Agent).await;
     let retracted = desk.say("Wrong ticket, sorry").await;
 
@@ -409,6 +409,16 @@ async fn a_deleted_reply_shows_staff_who_deleted_it_and_customers_nothing() {
     assert!(page.body.contains("Reply deleted by Agent of acme"));
     assert!(!page.body.contains("Please ignore my rant"));
     assert!(!page.body.contains("Wrong ticket, sorry"));
+
+    // Whoever deleted a reply is named, also when they wrote none of them.
+    desk.sign_in(Role::Admin).await;
+    assert_eq!(desk.delete(&kept).await.status, StatusCode::SEE_OTHER);
+    let page = desk.ticket_page().await;
+    assert!(
+        page.body.contains("Reply deleted by Admin of acme"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
