@@ -11,20 +11,19 @@
 -- The list's statement (any other page) up to its conditions, as src/tickets/list.rs sends it.
 \set list_select 'select t.id, t.number, t.subject, t.type_id, t.status_id, t.status_category, t.priority_id, t.priority_rank, t.requester_id, (select name from users where tenant_id = t.tenant_id and id = t.requester_id) as requester_name, t.assignee_id, t.created_at, t.updated_at, t.last_reply_at, t.last_reply_by, t.reopened from tickets t'
 
-\echo '### every signed-in request: the tenant, the session and its user, scoping the transaction (auth::repo::request_start)'
+\echo '### every signed-in request: the tenant, the session and its user (auth::repo::request_start)'
 begin;
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
 explain (analyze, buffers, costs off)
-select scope.scope_role, scope.scope_tenant,
-       te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version,
+select te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version,
        l.data as session_data, u.id as user_id, u.email as user_email, u.name as user_name,
        u.role as user_role, u.timezone as user_timezone, u.active as user_active,
        coalesce(u.timezone, s.default_timezone, 'UTC') as user_zone
-  from (select set_config('role', 'tessera_app', true) as scope_role,
-               set_config('app.tenant_id', (:tenant)::text, true) as scope_tenant) scope
-  left join tenants te on te.id = :tenant
-  left join tower_sessions.session l on l.id = :session and l.expiry_date > now()
-  left join users u on u.tenant_id = te.id and u.id = (l.logins ->> te.id::text)::uuid
-  left join tenant_settings s on s.tenant_id = te.id;
+  from tenants te
+  left join tower_sessions.login(:session, :tenant) l on true
+  left join users u on u.tenant_id = te.id and u.id = l.user_id
+  left join tenant_settings s on s.tenant_id = te.id
+ where te.id = :tenant;
 rollback;
 
 \echo '### queue page, My queue (big tenant): the page with its capped count (its reusable plan)'

@@ -5,8 +5,7 @@
 //! policies apply) and sets `app.tenant_id`, both transaction-local so a pooled
 //! connection carries nothing into its next use. Work that must see across tenants
 //! (resolving a tenant from its slug, creating one, the session store) uses the pool
-//! directly and is kept to those few places, as is the one statement that starts a
-//! signed-in request and scopes its transaction as it runs ([`Unscoped`]).
+//! directly and is kept to those few places.
 //!
 //! A signed-in page view is one transaction: the middleware that loads the user
 //! hands its open transaction to the handler ([`with_request_tx`]), so the page
@@ -138,11 +137,6 @@ impl Db {
         Ok(TenantTx::new(tx, tenant))
     }
 
-    /// Begins a transaction that its first statement scopes ([`Unscoped`]).
-    pub async fn begin_unscoped(&self) -> Result<Unscoped, sqlx::Error> {
-        Ok(Unscoped(self.begin_with("begin".to_owned()).await?))
-    }
-
     /// Begins a transaction with `statement`, to the end even if the caller
     /// stops waiting (a client that hangs up drops its request's future). sqlx
     /// counts a transaction as open only once BEGIN's answer is in: a begin
@@ -231,49 +225,6 @@ impl TenantTx {
     /// check), so a page does not wait for a COMMIT of nothing.
     pub fn end_read(self) {
         drop(self.tx);
-    }
-}
-
-/// A transaction that is not yet scoped to a tenant: it runs as Tessera's login
-/// role, which row-level security does not bind. It is for one statement only,
-/// the one a signed-in request starts from (`auth::repo::request_start`): that
-/// statement reads the tenant, the session and its user, binding the tenant
-/// to each of them itself (like the few reads on the pool), and scopes the
-/// transaction as it runs by selecting from [`Unscoped::SCOPE`]. Scoped with
-/// its BEGIN instead, the statement had to read the session store through a
-/// security-definer function, which cost more than the rest of it (0.037
-/// against 0.016 ms), and BEGIN was a statement to parse on every request.
-pub struct Unscoped(Transaction<'static, Postgres>);
-
-impl Unscoped {
-    /// A `from` item of one row that scopes the transaction to the tenant `$1`
-    /// (a `uuid`) while its statement runs, as `scope_statement` does.
-    /// Its columns `scope_role` and `scope_tenant` are the settings it made,
-    /// for [`Unscoped::scoped`] to check.
-    pub const SCOPE: &'static str = "(select set_config('role', 'tessera_app', true) as scope_role, \
-                set_config('app.tenant_id', $1::text, true) as scope_tenant) scope";
-
-    /// The connection, for the one statement that selects [`Unscoped::SCOPE`].
-    pub fn conn(&mut self) -> &mut PgConnection {
-        &mut self.0
-    }
-
-    /// The transaction, scoped to `tenant` by the statement that selected
-    /// [`Unscoped::SCOPE`] and read back `role` and `scoped_tenant` from it; an
-    /// error (and a rollback) if that statement did not scope it so.
-    pub fn scoped(
-        self,
-        tenant: TenantId,
-        role: &str,
-        scoped_tenant: &str,
-    ) -> Result<TenantTx, sqlx::Error> {
-        if role == "tessera_app" && scoped_tenant == tenant.0.hyphenated().to_string() {
-            Ok(TenantTx::new(self.0, tenant))
-        } else {
-            Err(sqlx::Error::Protocol(format!(
-                "the transaction was not scoped to tenant {tenant}"
-            )))
-        }
     }
 }
 

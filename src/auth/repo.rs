@@ -1,10 +1,9 @@
 //! Account SQL. Every function runs inside a `TenantTx`; row-level security
 //! scopes it to that tenant, and the `tenant_id` filters say so to the reader.
-//! The one exception, [`request_start`], scopes its transaction as it reads.
 
 use super::model::{Role, User};
 use crate::{
-    db::{TenantId, TenantTx, Unscoped, UserId},
+    db::{TenantId, UserId},
     tenants::Tenant,
 };
 use sqlx::{FromRow, PgConnection, Row};
@@ -24,52 +23,42 @@ pub async fn timezone_of(
     }
 }
 
-/// What a request with a session cookie starts from: the tenant's row, the
-/// session's stored data if it is live, and the user it is signed in as here
-/// with the timezone they read dates in. The user comes from the logins the
-/// session store writes beside the data (migration 0022): `None` for a session
-/// stored before.
+/// What a request with a session cookie starts from, read in one statement
+/// inside the tenant's scope: the tenant's row, the session's stored data if
+/// it is live, and the user it is signed in as here with the timezone they
+/// read dates in. The user comes from the logins the session store writes
+/// beside the data (migration 0022): `None` for a session stored before.
 pub struct RequestStart {
     pub tenant: Tenant,
     pub session_data: Option<Vec<u8>>,
     pub user: Option<(User, String)>,
 }
 
-/// [`RequestStart`] for session `session` at `tenant` (`None` if the tenant is
-/// gone), read in one statement that also scopes the transaction to `tenant`
-/// ([`Unscoped`]): every row it reads is bound to `tenant` by its own condition,
-/// and the session by its id, which is the secret.
+/// [`RequestStart`] for session `session`; `None` if the tenant is gone.
 pub async fn request_start(
-    mut tx: Unscoped,
+    conn: &mut PgConnection,
     tenant: TenantId,
     session: &str,
-) -> Result<(TenantTx, Option<RequestStart>), sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "select scope.scope_role, scope.scope_tenant, \
-                te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version, \
+) -> Result<Option<RequestStart>, sqlx::Error> {
+    let row = sqlx::query(
+        "select te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version, \
                 l.data as session_data, \
                 u.id as user_id, u.email as user_email, u.name as user_name, \
                 u.role as user_role, u.timezone as user_timezone, u.active as user_active, \
                 coalesce(u.timezone, s.default_timezone, 'UTC') as user_zone \
-           from {} \
-           left join tenants te on te.id = $1 \
-           left join tower_sessions.session l on l.id = $2 and l.expiry_date > now() \
-           left join users u on u.tenant_id = te.id and u.id = (l.logins ->> te.id::text)::uuid \
-           left join tenant_settings s on s.tenant_id = te.id",
-        Unscoped::SCOPE
-    ))
+           from tenants te \
+           left join tower_sessions.login($2, $1) l on true \
+           left join users u on u.tenant_id = te.id and u.id = l.user_id \
+           left join tenant_settings s on s.tenant_id = te.id \
+          where te.id = $1",
+    )
     .bind(tenant)
     .bind(session)
-    .fetch_one(tx.conn())
+    .fetch_optional(conn)
     .await?;
-    let tx = tx.scoped(
-        tenant,
-        row.try_get("scope_role")?,
-        row.try_get("scope_tenant")?,
-    )?;
-    if row.try_get::<Option<TenantId>, _>("id")?.is_none() {
-        return Ok((tx, None));
-    }
+    let Some(row) = row else {
+        return Ok(None);
+    };
     let tenant = Tenant::from_row(&row)?;
     let user = match row.try_get::<Option<UserId>, _>("user_id")? {
         Some(id) => Some((
@@ -86,12 +75,11 @@ pub async fn request_start(
         )),
         None => None,
     };
-    let start = RequestStart {
+    Ok(Some(RequestStart {
         tenant,
         session_data: row.try_get("session_data")?,
         user,
-    };
-    Ok((tx, Some(start)))
+    }))
 }
 
 pub async fn find_user(

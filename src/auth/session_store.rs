@@ -3,8 +3,8 @@
 //!
 //! - Its logins (tenant id → user id, JSON): a signed-in request reads its
 //!   session, tenant and user in one statement (`auth::repo::request_start`,
-//!   migration 0022), and hands the session it read to tower-sessions through
-//!   [`with_loaded`] instead of a second query.
+//!   through `tower_sessions.login`, migration 0022), and hands the session it
+//!   read to tower-sessions through [`with_loaded`] instead of a second query.
 //! - Upstream's save is an upsert. A request that loaded a session before the
 //!   session was ended (signed out in another tab, or every session of a user
 //!   ended by a password change) and saved it afterwards would put the login
@@ -72,7 +72,7 @@ fn encode(record: &Record) -> Result<Vec<u8>> {
 }
 
 /// Runs `statement` with `record` as `$1` id, `$2` data, `$3` expiry and `$4`
-/// logins (as `auth::repo::request_start` reads them).
+/// logins (as `tower_sessions.login` reads them).
 async fn write(
     pool: &PgPool,
     statement: &'static str,

@@ -27,10 +27,10 @@ pub struct SignedIn(pub User);
 /// active (keeping the session alive); runs the request in their timezone
 /// (`web::format`).
 ///
-/// A request with a session cookie begins its transaction, then one statement
-/// reads the tenant row, the session and its user and scopes the transaction
-/// to the tenant (by the slug's tenant id, kept, see [`tenants::Slugs`]:
-/// [`auth::repo::request_start`]); tower-sessions is handed the session read
+/// A request with a session cookie gets its transaction scoped to the tenant
+/// as it begins (the slug's tenant id is kept, see [`tenants::Slugs`]), then
+/// one statement reads the tenant row, the session and its user
+/// ([`auth::repo::request_start`]); tower-sessions is handed the session read
 /// there. A read-only request's handler then goes on using that transaction
 /// (`db::with_request_tx`): a page view is one transaction. A request without
 /// a cookie costs one query, for the tenant.
@@ -61,9 +61,8 @@ pub async fn enter_tenant(
             id
         }
     };
-    let unscoped = state.db.begin_unscoped().await?;
-    let (mut tx, start) = auth::repo::request_start(unscoped, id, &session_id.to_string()).await?;
-    let start = match start {
+    let mut tx = state.db.tenant_tx(id).await?;
+    let start = match auth::repo::request_start(&mut tx, id, &session_id.to_string()).await? {
         Some(start) if start.tenant.slug == slug => start,
         _ => {
             state.slugs.forget(slug);

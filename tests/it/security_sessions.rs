@@ -11,7 +11,7 @@
 
 use crate::helpers::{PASSWORD, TestApp};
 use axum::http::StatusCode;
-use tessera::{auth::repo::request_start, db::TenantId, web::SESSION_COOKIE};
+use tessera::{db::TenantId, web::SESSION_COOKIE};
 
 const NEW_PASSWORD: &str = "an-entirely-new-secret";
 
@@ -374,73 +374,51 @@ async fn saving_a_session_that_was_ended_meanwhile_does_not_bring_it_back() {
     assert!(left > time::Duration::hours(5), "{left}");
 }
 
-/// A request reads its session by its id (the secret) in the statement that
-/// scopes its transaction (`auth::repo::request_start`): the user signed in
-/// there comes from the logins the store writes beside the session's data,
-/// the transaction is the tenant's from then on, and inside a tenant's scope
-/// the application role cannot read the session store at all.
+/// A request reads its session inside the tenant's scope, through
+/// `tower_sessions.login`: the application role finds a session only by its
+/// id (which is the secret), and the user signed in there comes from the logins
+/// the store writes beside the session's data.
 #[tokio::test]
-async fn a_request_reads_its_session_by_id_and_then_runs_in_the_tenants_scope() {
+async fn the_application_role_reads_a_session_only_by_its_id() {
     let mut app = TestApp::new().await;
     let acme = app.create_tenant("acme").await;
     let beta = app.create_tenant("beta").await;
     let session = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
 
-    let start = |id: String, tenant: TenantId| {
+    let mut tx = app.db.tenant_tx(acme.tenant.id).await.unwrap();
+    let listed = sqlx::query_scalar::<_, i64>("select count(*) from tower_sessions.session")
+        .fetch_one(&mut *tx)
+        .await
+        .expect_err("the application role cannot list sessions");
+    let denied = listed.as_database_error().and_then(|e| e.code());
+    assert_eq!(denied.as_deref(), Some("42501"), "{listed}");
+    drop(tx);
+
+    let login = |id: String, tenant: TenantId| {
         let db = app.db.clone();
         async move {
-            let unscoped = db.begin_unscoped().await.unwrap();
-            let (mut tx, start) = request_start(unscoped, tenant, &id).await.unwrap();
-            let start = start.expect("the tenant exists");
-            let (role, scope): (String, String) =
-                sqlx::query_as("select current_user::text, current_setting('app.tenant_id')")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .unwrap();
-            assert_eq!(role, "tessera_app");
-            assert_eq!(scope, tenant.to_string());
-            let listed =
-                sqlx::query_scalar::<_, i64>("select count(*) from tower_sessions.session")
-                    .fetch_one(&mut *tx)
-                    .await
-                    .expect_err("the application role cannot read sessions");
-            let denied = listed.as_database_error().and_then(|e| e.code());
-            assert_eq!(denied.as_deref(), Some("42501"), "{listed}");
-            (
-                start.session_data.is_some(),
-                start.user.map(|(user, _)| user.id),
+            let mut tx = db.tenant_tx(tenant).await.unwrap();
+            sqlx::query_scalar::<_, Option<uuid::Uuid>>(
+                "select user_id from tower_sessions.login($1, $2)",
             )
+            .bind(id)
+            .bind(tenant)
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap()
         }
     };
     assert_eq!(
-        start(session.clone(), acme.tenant.id).await,
-        (true, Some(acme.agent.id)),
+        login(session.clone(), acme.tenant.id).await,
+        Some(Some(acme.agent.id.0)),
         "the session and its user at acme"
     );
     assert_eq!(
-        start(session.clone(), beta.tenant.id).await,
-        (true, None),
+        login(session.clone(), beta.tenant.id).await,
+        Some(None),
         "the session, signed in to no one at beta"
     );
-    assert_eq!(
-        start(format!("{session}x"), acme.tenant.id).await,
-        (false, None),
-        "no session by another id"
-    );
-
-    let unscoped = app.db.begin_unscoped().await.unwrap();
-    let gone = TenantId::generate();
-    let (mut tx, start) = request_start(unscoped, gone, &session).await.unwrap();
-    assert!(start.is_none(), "no tenant, no start");
-    let scope: String = sqlx::query_scalar("select current_setting('app.tenant_id')")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
-    assert_eq!(
-        scope,
-        gone.to_string(),
-        "scoped all the same, to a tenant with no rows"
-    );
+    assert_eq!(login(format!("{session}x"), acme.tenant.id).await, None);
 }
 
 /// Sessions stored before the store wrote their logins beside them (migration
