@@ -9,7 +9,7 @@
 //! Each "browser" is a session cookie; the test swaps cookies on one `TestApp`
 //! (the CSRF cookie stays, it is not tied to the session).
 
-use crate::helpers::{PASSWORD, TestApp};
+use crate::helpers::{PASSWORD, TestApp, TestDatabase};
 use axum::http::StatusCode;
 use tessera::{db::TenantId, web::SESSION_COOKIE};
 
@@ -437,4 +437,28 @@ async fn a_session_stored_without_its_logins_stays_signed_in() {
     assert_eq!(home.status, StatusCode::OK);
     assert!(home.body.contains(&acme.agent.name), "{}", home.body);
     assert!(signed_in(&mut app, "acme").await);
+}
+
+/// Tessera connected as a role that is not a superuser (as the Dockerfile's
+/// deployment is): it migrates its own database, and a signed-in request finds
+/// its user and shows the page. Row-level security binds such a role where it
+/// binds no superuser (FORCEd policies on users), so a statement that reads
+/// users outside the tenant's scope works for the other tests and not here.
+#[tokio::test]
+async fn a_non_superuser_owner_migrates_signs_in_and_shows_pages() {
+    let database = TestDatabase::create_owned_by_a_non_superuser().await;
+    let mut app = TestApp::on(database, tessera::config::Config::defaults()).await;
+    let superuser: bool =
+        sqlx::query_scalar("select rolsuper from pg_roles where rolname = current_user")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(!superuser, "the test connects as a non-superuser");
+    let acme = app.create_tenant("acme").await;
+    new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+    let home = app.get("/acme/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains(&acme.agent.name), "{}", home.body);
+    let queue = app.get("/acme/tickets").await;
+    assert_eq!(queue.status, StatusCode::OK);
 }

@@ -129,3 +129,45 @@ impl TestDatabase {
         Self { url }
     }
 }
+
+/// The role a non-superuser deployment connects as (cluster-wide, shared by
+/// the tests that use it): it may log in and create roles, as the migrations
+/// need to let it become `tessera_app`, and nothing more.
+const OWNER_ROLE: &str = "tessera_it_owner";
+
+impl TestDatabase {
+    /// An empty database owned by a role that is not a superuser, as the
+    /// Dockerfile's deployment connects; its URL connects as that role, so the
+    /// migrations and every query run as it. Row-level security binds such a
+    /// role where it binds no superuser (FORCEd policies).
+    pub async fn create_owned_by_a_non_superuser() -> Self {
+        let server = server().await;
+        let name = format!(
+            "tessera_it_{}_{}",
+            std::process::id(),
+            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = PgConnection::connect(&server.admin_url)
+            .await
+            .expect("connecting to the test PostgreSQL server");
+        // Several test processes may race to create the role: whoever loses
+        // finds it made.
+        let _ = admin
+            .execute(format!("create role {OWNER_ROLE} login createrole").as_str())
+            .await;
+        admin
+            .execute(format!("create database {name} owner {OWNER_ROLE}").as_str())
+            .await
+            .expect("creating the non-superuser's database");
+        let url = with_database(&server.admin_url, &name).replacen(
+            "postgres://postgres@",
+            &format!("postgres://{OWNER_ROLE}@"),
+            1,
+        );
+        assert!(
+            url.contains(OWNER_ROLE),
+            "the test server's URL names user postgres: {url}"
+        );
+        Self { url }
+    }
+}
