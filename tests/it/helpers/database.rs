@@ -111,16 +111,22 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    pub async fn create() -> Self {
+    /// The server, the next test database's name, and a connection to create it.
+    async fn next() -> (&'static Server, String, PgConnection) {
         let server = server().await;
         let name = format!(
             "tessera_it_{}_{}",
             std::process::id(),
             NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
         );
-        let mut admin = PgConnection::connect(&server.admin_url)
+        let admin = PgConnection::connect(&server.admin_url)
             .await
             .expect("connecting to the test PostgreSQL server");
+        (server, name, admin)
+    }
+
+    pub async fn create() -> Self {
+        let (server, name, mut admin) = Self::next().await;
         admin
             .execute(format!("create database {name} template {}", server.template).as_str())
             .await
@@ -141,15 +147,7 @@ impl TestDatabase {
     /// migrations and every query run as it. Row-level security binds such a
     /// role where it binds no superuser (FORCEd policies).
     pub async fn create_owned_by_a_non_superuser() -> Self {
-        let server = server().await;
-        let name = format!(
-            "tessera_it_{}_{}",
-            std::process::id(),
-            NEXT_DATABASE.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut admin = PgConnection::connect(&server.admin_url)
-            .await
-            .expect("connecting to the test PostgreSQL server");
+        let (server, name, mut admin) = Self::next().await;
         // Several test processes may race to create the role: whoever loses
         // finds it made.
         let _ = admin
