@@ -59,6 +59,20 @@ macro_rules! visible_to_viewer {
 const REPLY_SELECT: &str = reply_select!();
 const VISIBLE: &str = visible_to_viewer!();
 
+/// Which replies `r` a ticket's page shows: those of the ticket the given
+/// expression names, as [`visible_to_viewer`] lets the viewer read them. One
+/// condition for [`replies_json`] and [`people_json`], so the people are
+/// exactly those of the replies shown.
+macro_rules! thread {
+    ($ticket:literal) => {
+        concat!(
+            "where r.tenant_id = $1 and r.ticket_id = ",
+            $ticket,
+            $crate::replies::repo::visible_to_viewer!()
+        )
+    };
+}
+
 /// A ticket's conversation as [`for_ticket`] reads it, but without names: one
 /// JSON array of [`ThreadReply`], oldest first. A column, so the ticket's page
 /// reads it with the ticket (a round trip less per view); the names come once
@@ -71,10 +85,8 @@ macro_rules! replies_json {
         concat!(
             "(select coalesce(json_agg(x order by x.created_at, x.id), '[]') from (",
             "select r.id, r.ticket_id, r.author_id, r.body, r.internal, r.created_at, \
-                    r.edited_at, r.deleted_at, r.deleted_by \
-               from replies r where r.tenant_id = $1 and r.ticket_id = ",
-            $ticket,
-            $crate::replies::repo::visible_to_viewer!(),
+                    r.edited_at, r.deleted_at, r.deleted_by from replies r ",
+            $crate::replies::repo::thread!($ticket),
             ") x)"
         )
     };
@@ -90,15 +102,13 @@ macro_rules! people_json {
                 from users u \
                where u.tenant_id = $1 and u.id in ( \
                      select named.id from replies r \
-                      cross join lateral (values (r.author_id), (r.deleted_by)) named(id) \
-                      where r.tenant_id = $1 and r.ticket_id = ",
-            $ticket,
-            $crate::replies::repo::visible_to_viewer!(),
+                      cross join lateral (values (r.author_id), (r.deleted_by)) named(id) ",
+            $crate::replies::repo::thread!($ticket),
             "))"
         )
     };
 }
-pub(crate) use {people_json, replies_json, visible_to_viewer};
+pub(crate) use {people_json, replies_json, thread, visible_to_viewer};
 
 /// A reply as [`replies_json`] reads it: who wrote and deleted it by id only.
 #[derive(Debug, serde::Deserialize)]
