@@ -441,9 +441,9 @@ async fn a_session_stored_without_its_logins_stays_signed_in() {
 
 /// Tessera connected as a role that is not a superuser (as the Dockerfile's
 /// deployment is): it migrates its own database, and a signed-in request finds
-/// its user and shows the page. Row-level security binds such a role where it
-/// binds no superuser (FORCEd policies on users), so a statement that reads
-/// users outside the tenant's scope works for the other tests and not here.
+/// its user and shows the page. Row-level security binds such a role (the
+/// FORCEd policies on users, through its membership of `tessera_app`) where
+/// it binds no superuser, as every other test connects.
 #[tokio::test]
 async fn a_non_superuser_owner_migrates_signs_in_and_shows_pages() {
     let database = TestDatabase::create_owned_by_a_non_superuser().await;

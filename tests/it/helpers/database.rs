@@ -105,6 +105,11 @@ async fn drop_stale_databases(admin: &mut PgConnection) {
     }
 }
 
+/// The role a non-superuser deployment connects as (cluster-wide, shared by
+/// the tests that use it): it may log in and create roles, as the migrations
+/// need to let it become `tessera_app`, and nothing more.
+const OWNER_ROLE: &str = "tessera_it_owner";
+
 /// A database of its own for one test.
 pub struct TestDatabase {
     pub url: String,
@@ -134,18 +139,11 @@ impl TestDatabase {
         let url = with_database(&server.admin_url, &name);
         Self { url }
     }
-}
 
-/// The role a non-superuser deployment connects as (cluster-wide, shared by
-/// the tests that use it): it may log in and create roles, as the migrations
-/// need to let it become `tessera_app`, and nothing more.
-const OWNER_ROLE: &str = "tessera_it_owner";
-
-impl TestDatabase {
-    /// An empty database owned by a role that is not a superuser, as the
-    /// Dockerfile's deployment connects; its URL connects as that role, so the
-    /// migrations and every query run as it. Row-level security binds such a
-    /// role where it binds no superuser (FORCEd policies).
+    /// A database owned by a role that is not a superuser, as the Dockerfile's
+    /// deployment connects, migrated by that role; its URL connects as it, so
+    /// every query runs as it too. Row-level security binds such a role where
+    /// it binds no superuser (FORCEd policies).
     pub async fn create_owned_by_a_non_superuser() -> Self {
         let (server, name, mut admin) = Self::next().await;
         // Several test processes may race to create the role: whoever loses
@@ -164,8 +162,13 @@ impl TestDatabase {
         );
         assert!(
             url.contains(OWNER_ROLE),
-            "the test server's URL names user postgres: {url}"
+            "only a server URL naming user postgres is rewritten to the owner: {url}"
         );
+        let db = tessera::db::Db::connect(&url.clone().into(), 1)
+            .await
+            .expect("connecting as the non-superuser");
+        db.migrate().await.expect("migrating as the non-superuser");
+        db.pool().close().await;
         Self { url }
     }
 }

@@ -79,13 +79,12 @@ impl TestApp {
         Self::on(TestDatabase::create().await, figment).await
     }
 
-    /// A test app on `database`, migrated (a no-op for a copy of the template).
+    /// A test app on `database`, which is migrated.
     pub async fn on(database: TestDatabase, figment: figment::Figment) -> Self {
         let config = Config::from_figment(figment).expect("test configuration is valid");
         let db = Db::connect(&database.url.clone().into(), 5)
             .await
             .expect("connecting to the test database");
-        db.migrate().await.expect("migrating the test database");
         let clock = Clock::fixed(time::macros::datetime!(2026-03-02 09:00 UTC));
         let state = AppState::new(
             db.clone(),
