@@ -13,15 +13,18 @@
 
 \echo '### every signed-in request: the tenant, the session and its user (auth::repo::request_start)'
 begin;
-select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true) \g /dev/null
+select set_config('role', 'tessera_app', true), set_config('app.tenant_id', :tenant, true),
+       set_config('app.session', encode(sha256(convert_to(:session, 'UTF8')), 'hex'), true) \g /dev/null
 explain (analyze, buffers, costs off)
 select te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version,
-       l.data as session_data, u.id as user_id, u.email as user_email, u.name as user_name,
+       se.data as session_data, u.id as user_id, u.email as user_email, u.name as user_name,
        u.role as user_role, u.timezone as user_timezone, u.active as user_active,
        coalesce(u.timezone, s.default_timezone, 'UTC') as user_zone
   from tenants te
-  left join tower_sessions.login(:session, :tenant) l on true
-  left join users u on u.tenant_id = te.id and u.id = l.user_id
+  left join (select se.data, (se.logins ->> :tenant::text)::uuid as user_id
+               from tower_sessions.session se
+              where se.id = :session and se.expiry_date > now() limit 1) se on true
+  left join users u on u.tenant_id = te.id and u.id = se.user_id
   left join tenant_settings s on s.tenant_id = te.id
  where te.id = :tenant;
 rollback;

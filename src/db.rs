@@ -13,6 +13,7 @@
 
 use crate::MIGRATOR;
 use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 use sqlx::{
     Connection as _, PgConnection, PgPool, Postgres, Transaction,
     postgres::{PgConnectOptions, PgPoolOptions},
@@ -130,9 +131,24 @@ impl Db {
         if let Some(tx) = take_request_tx(tenant) {
             return Ok(tx);
         }
+        self.begin_scoped(tenant, None).await
+    }
+
+    /// Begins a transaction that can only see `tenant`'s rows and, in the
+    /// session store, the live session with id `session` (migration 0024): where
+    /// a signed-in request starts (`auth::repo::request_start`).
+    pub async fn session_tx(&self, tenant: TenantId, session: &str) -> Result<TenantTx, sqlx::Error> {
+        self.begin_scoped(tenant, Some(session)).await
+    }
+
+    async fn begin_scoped(
+        &self,
+        tenant: TenantId,
+        session: Option<&str>,
+    ) -> Result<TenantTx, sqlx::Error> {
         // BEGIN and the scope in one round trip (a simple query of two statements).
         let tx = self
-            .begin_with(format!("begin; {}", scope_statement(tenant)))
+            .begin_with(format!("begin; {}", scope_statement(tenant, session)))
             .await?;
         Ok(TenantTx::new(tx, tenant))
     }
@@ -179,7 +195,7 @@ impl TenantTx {
         mut tx: Transaction<'static, Postgres>,
         tenant: TenantId,
     ) -> Result<Self, sqlx::Error> {
-        sqlx::raw_sql(&scope_statement(tenant))
+        sqlx::raw_sql(&scope_statement(tenant, None))
             .execute(&mut *tx)
             .await?;
         Ok(Self::new(tx, tenant))
@@ -229,13 +245,18 @@ impl TenantTx {
 }
 
 /// What scopes a transaction to `tenant`: Tessera's role, which row-level
-/// security applies to, and the tenant its policies compare with. A simple query
-/// (no parameters), so it can ride with BEGIN; a UUID's text is hex and dashes.
-fn scope_statement(tenant: TenantId) -> String {
+/// security applies to, the tenant its policies compare with and, if given,
+/// the one session it may read (by its id's SHA-256, so the id, a bearer
+/// secret, is not in the statement's text). A simple query (no parameters), so
+/// it can ride with BEGIN; a UUID's text and a digest's are hex and dashes.
+fn scope_statement(tenant: TenantId, session: Option<&str>) -> String {
+    let session = session.map(|id| format!("{:x}", Sha256::digest(id.as_bytes())));
     format!(
         "select set_config('role', 'tessera_app', true), \
-                set_config('app.tenant_id', '{}', true)",
-        tenant.0
+                set_config('app.tenant_id', '{}', true), \
+                set_config('app.session', '{}', true)",
+        tenant.0,
+        session.as_deref().unwrap_or_default()
     )
 }
 

@@ -35,6 +35,14 @@ pub struct RequestStart {
 }
 
 /// [`RequestStart`] for session `session`; `None` if the tenant is gone.
+/// `conn` must be a transaction begun by `Db::session_tx` for the same
+/// session: the application role reads no other (migration 0024).
+///
+/// The session is read in a subquery that its `limit` keeps whole, so its
+/// user id is cast from the logins' text there: joined straight to `users`,
+/// the cast (not leakproof) could not be an index condition under row-level
+/// security, and PostgreSQL read all of a tenant's users to find the one
+/// (3.6 ms at a tenant of 14,000 users, against 0.12).
 pub async fn request_start(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -42,13 +50,15 @@ pub async fn request_start(
 ) -> Result<Option<RequestStart>, sqlx::Error> {
     let row = sqlx::query(
         "select te.id, te.slug, te.name, te.is_demo, te.ticket_prefix, te.catalog_version, \
-                l.data as session_data, \
+                se.data as session_data, \
                 u.id as user_id, u.email as user_email, u.name as user_name, \
                 u.role as user_role, u.timezone as user_timezone, u.active as user_active, \
                 coalesce(u.timezone, s.default_timezone, 'UTC') as user_zone \
            from tenants te \
-           left join tower_sessions.login($2, $1) l on true \
-           left join users u on u.tenant_id = te.id and u.id = l.user_id \
+           left join (select se.data, (se.logins ->> $1::text)::uuid as user_id \
+                        from tower_sessions.session se \
+                       where se.id = $2 and se.expiry_date > now() limit 1) se on true \
+           left join users u on u.tenant_id = te.id and u.id = se.user_id \
            left join tenant_settings s on s.tenant_id = te.id \
           where te.id = $1",
     )

@@ -3,7 +3,7 @@
 //!
 //! - Its logins (tenant id → user id, JSON): a signed-in request reads its
 //!   session, tenant and user in one statement (`auth::repo::request_start`,
-//!   through `tower_sessions.login`, migration 0022), and hands the session it
+//!   migrations 0022 and 0024), and hands the session it
 //!   read to tower-sessions through [`with_loaded`] instead of a second query.
 //! - Upstream's save is an upsert. A request that loaded a session before the
 //!   session was ended (signed out in another tab, or every session of a user
@@ -72,7 +72,7 @@ fn encode(record: &Record) -> Result<Vec<u8>> {
 }
 
 /// Runs `statement` with `record` as `$1` id, `$2` data, `$3` expiry and `$4`
-/// logins (as `tower_sessions.login` reads them).
+/// logins (as `auth::repo::request_start` reads them).
 async fn write(
     pool: &PgPool,
     statement: &'static str,

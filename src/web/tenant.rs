@@ -28,7 +28,7 @@ pub struct SignedIn(pub User);
 /// (`web::format`).
 ///
 /// A request with a session cookie gets its transaction scoped to the tenant
-/// as it begins (the slug's tenant id is kept, see [`tenants::Slugs`]), then
+/// and its session as it begins (the slug's tenant id is kept, see [`tenants::Slugs`]), then
 /// one statement reads the tenant row, the session and its user
 /// ([`auth::repo::request_start`]); tower-sessions is handed the session read
 /// there. A read-only request's handler then goes on using that transaction
@@ -61,8 +61,9 @@ pub async fn enter_tenant(
             id
         }
     };
-    let mut tx = state.db.tenant_tx(id).await?;
-    let start = match auth::repo::request_start(&mut tx, id, &session_id.to_string()).await? {
+    let session_id_text = session_id.to_string();
+    let mut tx = state.db.session_tx(id, &session_id_text).await?;
+    let start = match auth::repo::request_start(&mut tx, id, &session_id_text).await? {
         Some(start) if start.tenant.slug == slug => start,
         _ => {
             state.slugs.forget(slug);

@@ -374,51 +374,64 @@ async fn saving_a_session_that_was_ended_meanwhile_does_not_bring_it_back() {
     assert!(left > time::Duration::hours(5), "{left}");
 }
 
-/// A request reads its session inside the tenant's scope, through
-/// `tower_sessions.login`: the application role finds a session only by its
-/// id (which is the secret), and the user signed in there comes from the logins
-/// the store writes beside the session's data.
+/// A request reads its session inside the tenant's scope (migration 0024): the
+/// application role sees only the live session whose id the transaction was
+/// begun for (the id is the secret), never lists the others, and cannot write
+/// the store.
 #[tokio::test]
-async fn the_application_role_reads_a_session_only_by_its_id() {
+async fn the_application_role_reads_only_the_session_its_transaction_names() {
     let mut app = TestApp::new().await;
     let acme = app.create_tenant("acme").await;
-    let beta = app.create_tenant("beta").await;
     let session = new_browser(&mut app, "acme", &acme.agent.email, PASSWORD).await;
+    let other = new_browser(&mut app, "acme", &acme.admin.email, PASSWORD).await;
 
-    let mut tx = app.db.tenant_tx(acme.tenant.id).await.unwrap();
-    let listed = sqlx::query_scalar::<_, i64>("select count(*) from tower_sessions.session")
-        .fetch_one(&mut *tx)
-        .await
-        .expect_err("the application role cannot list sessions");
-    let denied = listed.as_database_error().and_then(|e| e.code());
-    assert_eq!(denied.as_deref(), Some("42501"), "{listed}");
-    drop(tx);
-
-    let login = |id: String, tenant: TenantId| {
+    let visible = |named: Option<String>| {
         let db = app.db.clone();
         async move {
-            let mut tx = db.tenant_tx(tenant).await.unwrap();
-            sqlx::query_scalar::<_, Option<uuid::Uuid>>(
-                "select user_id from tower_sessions.login($1, $2)",
-            )
-            .bind(id)
-            .bind(tenant)
-            .fetch_optional(&mut *tx)
-            .await
-            .unwrap()
+            let mut tx = match &named {
+                Some(id) => db.session_tx(acme.tenant.id, id).await.unwrap(),
+                None => db.tenant_tx(acme.tenant.id).await.unwrap(),
+            };
+            sqlx::query_scalar::<_, String>("select id from tower_sessions.session order by id")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap()
         }
     };
-    assert_eq!(
-        login(session.clone(), acme.tenant.id).await,
-        Some(Some(acme.agent.id.0)),
-        "the session and its user at acme"
-    );
-    assert_eq!(
-        login(session.clone(), beta.tenant.id).await,
-        Some(None),
-        "the session, signed in to no one at beta"
-    );
-    assert_eq!(login(format!("{session}x"), acme.tenant.id).await, None);
+    assert_eq!(visible(None).await, Vec::<String>::new(), "no session named");
+    assert_eq!(visible(Some(session.clone())).await, [session.clone()]);
+    assert_eq!(visible(Some(other.clone())).await, [other.clone()]);
+    assert_eq!(visible(Some(format!("{session}x"))).await, Vec::<String>::new());
+
+    // The user signed in there comes from the logins stored beside the data.
+    let mut tx = app.db.session_tx(acme.tenant.id, &session).await.unwrap();
+    let start = tessera::auth::repo::request_start(&mut tx, acme.tenant.id, &session)
+        .await
+        .unwrap()
+        .expect("the tenant");
+    assert!(start.session_data.is_some());
+    assert_eq!(start.user.map(|(user, _)| user.id), Some(acme.agent.id));
+    // Naming one session does not open another.
+    let start = tessera::auth::repo::request_start(&mut tx, acme.tenant.id, &other)
+        .await
+        .unwrap()
+        .expect("the tenant");
+    assert!(start.session_data.is_none() && start.user.is_none());
+    let written = sqlx::query("delete from tower_sessions.session")
+        .execute(&mut *tx)
+        .await
+        .expect_err("the application role cannot write the store");
+    let denied = written.as_database_error().and_then(|e| e.code());
+    assert_eq!(denied.as_deref(), Some("42501"), "{written}");
+    drop(tx);
+
+    // An expired session is not found, even by its id.
+    sqlx::query("update tower_sessions.session set expiry_date = now() - interval '1 second' where id = $1")
+        .bind(&session)
+        .execute(&app.db.pool().clone())
+        .await
+        .unwrap();
+    assert_eq!(visible(Some(session.clone())).await, Vec::<String>::new());
 }
 
 /// Sessions stored before the store wrote their logins beside them (migration
