@@ -137,7 +137,11 @@ impl Db {
     /// Begins a transaction that can only see `tenant`'s rows and, in the
     /// session store, the live session with id `session` (migration 0024): where
     /// a signed-in request starts (`auth::repo::request_start`).
-    pub async fn session_tx(&self, tenant: TenantId, session: &str) -> Result<TenantTx, sqlx::Error> {
+    pub async fn session_tx(
+        &self,
+        tenant: TenantId,
+        session: &str,
+    ) -> Result<TenantTx, sqlx::Error> {
         self.begin_scoped(tenant, Some(session)).await
     }
 

@@ -13,6 +13,7 @@ use super::{
     lifecycle,
     options::{OPTIONS_COLUMNS, OptionsRow, TicketOptions},
     repo::StaffMember,
+    views::StaffOption,
 };
 use crate::{
     attachments::policy,
@@ -30,6 +31,8 @@ pub struct Catalog {
     pub options: TicketOptions,
     /// Active agents and admins by name: assignee choices and filters.
     pub staff: Vec<StaffMember>,
+    /// `staff` as assignee options, escaped once here, not per page.
+    pub staff_options: Vec<StaffOption>,
     /// Every agent's and admin's name, active or not: the list's assignees
     /// and most of its last repliers.
     pub staff_names: HashMap<UserId, String>,
@@ -75,18 +78,20 @@ impl Catalog {
         .await?;
         let attachments = policy::Settings::default();
         let lifecycle = lifecycle::Settings::default();
+        let staff: Vec<StaffMember> = row
+            .staff
+            .iter()
+            .filter(|(_, _, active)| *active)
+            .map(|(id, name, _)| StaffMember {
+                id: *id,
+                name: name.clone(),
+            })
+            .collect();
         Ok(Self {
             version: row.version,
             options: row.options.into(),
-            staff: row
-                .staff
-                .iter()
-                .filter(|(_, _, active)| *active)
-                .map(|(id, name, _)| StaffMember {
-                    id: *id,
-                    name: name.clone(),
-                })
-                .collect(),
+            staff_options: staff.iter().map(StaffOption::new).collect(),
+            staff,
             staff_names: row
                 .staff
                 .0

@@ -38,7 +38,12 @@ use axum::{
     http::{HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
 };
+use std::sync::Arc;
 use time::OffsetDateTime;
+
+/// The fixed choice before the staff in an assignee select that sets the
+/// ticket's assignee (forms, the assignment panel).
+const UNASSIGNED: &[(&str, &str)] = &[("", "Unassigned")];
 
 /// The `{number}` path segment; anything but a positive number is a 404.
 pub(crate) fn parse_path_number(raw: &str) -> AppResult<i64> {
@@ -229,7 +234,6 @@ pub(crate) async fn list_page(
     query.set_scope(around.scope.take());
     let (page, n, capped) =
         page_and_count(&mut tx, &user, &query, &catalog, Some(&around.counts)).await?;
-    let agents = &catalog.staff;
     let Surroundings {
         counts,
         my_views,
@@ -286,17 +290,10 @@ pub(crate) async fn list_page(
         }));
         out
     };
-    let mut assignee_choices = choices(
-        agents
-            .iter()
-            .map(|u| (u.id.to_string(), u.name.clone()))
-            .collect(),
-        &raw.assignee,
-    );
-    assignee_choices.insert(1, Choice::new("me", "Me", raw.assignee == "me"));
-    assignee_choices.insert(
-        2,
-        Choice::new("unassigned", "Unassigned", raw.assignee == "unassigned"),
+    let assignee_choices = AssigneeChoices::new(
+        &catalog,
+        &[("", "Any"), ("me", "Me"), ("unassigned", "Unassigned")],
+        raw.assignee.as_str(),
     );
     let next_href = page.next.map(|cursor| {
         let mut href = list_href(&base, raw_query, &[]);
@@ -391,7 +388,7 @@ pub(crate) async fn list_page(
         bulk: user
             .role
             .is_staff()
-            .then(|| super::queue_handlers::bulk_bar(&base, raw_query, options, agents)),
+            .then(|| super::queue_handlers::bulk_bar(&base, raw_query, &catalog)),
         chrome,
         base,
     };
@@ -447,7 +444,7 @@ pub(crate) fn chosen_categories(input: &TicketInput, options: &TicketOptions) ->
 fn form_view(
     user: &User,
     tenant: &Tenant,
-    catalog: &Catalog,
+    catalog: &Arc<Catalog>,
     input: &TicketInput,
     ticket: Option<&Ticket>,
     errors: FieldErrors,
@@ -526,19 +523,11 @@ fn form_view(
             &input.status,
         ),
     };
-    let (assignee_choices, group_choices) = if staff {
-        let mut assignees = vec![Choice::new("", "Unassigned", input.assignee.is_empty())];
-        assignees.extend(select(
-            catalog
-                .staff
-                .iter()
-                .map(|u| (u.id.to_string(), u.name.clone()))
-                .collect(),
-            &input.assignee,
-        ));
-        (assignees, group_choice_list(&catalog.groups, &input.group))
+    let assignee_choices = AssigneeChoices::new(catalog, UNASSIGNED, input.assignee.as_str());
+    let group_choices = if staff {
+        group_choice_list(&catalog.groups, &input.group)
     } else {
-        (Vec::new(), Vec::new())
+        Vec::new()
     };
     TicketFormView {
         action: match ticket {
@@ -976,19 +965,14 @@ fn assignment_panel(
     ticket: &Ticket,
     csrf_token: &str,
     error: Option<String>,
-    catalog: &Catalog,
+    catalog: &Arc<Catalog>,
 ) -> AssignmentPanel {
     let assignee = ticket
         .assignee_id
         .map(|id| id.to_string())
         .unwrap_or_default();
     let group = ticket.group_id.map(|id| id.to_string()).unwrap_or_default();
-    let mut assignee_choices = vec![Choice::new("", "Unassigned", assignee.is_empty())];
-    assignee_choices.extend(catalog.staff.iter().map(|u| {
-        let id = u.id.to_string();
-        let chosen = id == assignee;
-        Choice::new(id, u.name.clone(), chosen)
-    }));
+    let assignee_choices = AssigneeChoices::new(catalog, UNASSIGNED, assignee);
     let group_choices = group_choice_list(&catalog.groups, &group);
     let group_name = group_choices
         .iter()

@@ -9,10 +9,8 @@ use super::{
     handlers::{list_href, list_page},
     list::{self, ListQuery, Queue, Quick, RawListQuery, SCOPE_ROWS_COLUMN, Scope},
     model::StatusId,
-    options::TicketOptions,
-    repo::StaffMember,
     saved_views::{self, SELECT as SAVED_VIEW_SELECT, SavedView, ViewError, ViewId},
-    views::{BulkBar, Choice, SideLink},
+    views::{AssigneeChoices, BulkBar, Choice, SideLink},
 };
 use crate::{
     auth::model::{Role, User},
@@ -34,6 +32,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use sqlx::types::Json;
+use std::sync::Arc;
 
 /// What the list page reads besides its rows and the tenant's catalog: the
 /// viewer's queue scope, the status badges' counts, the viewer's saved views
@@ -164,19 +163,13 @@ pub fn sidebar(
     }
 }
 
-pub fn bulk_bar(
-    base: &str,
-    raw_query: Option<&str>,
-    options: &TicketOptions,
-    agents: &[StaffMember],
-) -> BulkBar {
+pub fn bulk_bar(base: &str, raw_query: Option<&str>, catalog: &Arc<Catalog>) -> BulkBar {
+    let options = &catalog.options;
     let pick = |label: &str| vec![Choice::new("", label, true)];
-    let mut assignee_choices = pick("Assign to…");
-    assignee_choices.push(Choice::new("unassigned", "Nobody (unassign)", false));
-    assignee_choices.extend(
-        agents
-            .iter()
-            .map(|u| Choice::new(u.id.to_string(), u.name.clone(), false)),
+    let assignee_choices = AssigneeChoices::new(
+        catalog,
+        &[("", "Assign to…"), ("unassigned", "Nobody (unassign)")],
+        "",
     );
     let mut status_choices = pick("Status…");
     status_choices.extend(

@@ -398,10 +398,17 @@ async fn the_application_role_reads_only_the_session_its_transaction_names() {
                 .unwrap()
         }
     };
-    assert_eq!(visible(None).await, Vec::<String>::new(), "no session named");
+    assert_eq!(
+        visible(None).await,
+        Vec::<String>::new(),
+        "no session named"
+    );
     assert_eq!(visible(Some(session.clone())).await, [session.clone()]);
     assert_eq!(visible(Some(other.clone())).await, [other.clone()]);
-    assert_eq!(visible(Some(format!("{session}x"))).await, Vec::<String>::new());
+    assert_eq!(
+        visible(Some(format!("{session}x"))).await,
+        Vec::<String>::new()
+    );
 
     // The user signed in there comes from the logins stored beside the data.
     let mut tx = app.db.session_tx(acme.tenant.id, &session).await.unwrap();
@@ -426,11 +433,13 @@ async fn the_application_role_reads_only_the_session_its_transaction_names() {
     drop(tx);
 
     // An expired session is not found, even by its id.
-    sqlx::query("update tower_sessions.session set expiry_date = now() - interval '1 second' where id = $1")
-        .bind(&session)
-        .execute(&app.db.pool().clone())
-        .await
-        .unwrap();
+    sqlx::query(
+        "update tower_sessions.session set expiry_date = now() - interval '1 second' where id = $1",
+    )
+    .bind(&session)
+    .execute(&app.db.pool().clone())
+    .await
+    .unwrap();
     assert_eq!(visible(Some(session.clone())).await, Vec::<String>::new());
 }
 

@@ -909,3 +909,94 @@ async fn descriptions_render_markdown_without_running_anything() {
     assert!(!page.body.contains("javascript:"));
     assert!(page.body.contains("href=\"https://example.com/help\""));
 }
+
+/// Every assignee select (the queue's filter and bulk bar, the ticket's
+/// assignment panel, the new-ticket form) lists the active staff by name,
+/// names escaped, the chosen one marked, and no one who was deactivated.
+#[tokio::test]
+async fn every_assignee_select_lists_the_active_staff_escaped_with_the_chosen_one_marked() {
+    let mut app = TestApp::new().await;
+    let acme = app.create_tenant("acme").await;
+    let tenant = acme.tenant.id;
+    let zoe = add_user(&app, tenant, "zoe@acme.test", "Zoë <b>&\"Q\"", Role::Agent).await;
+    let gone = add_user(&app, tenant, "gone@acme.test", "Gone Agent", Role::Agent).await;
+    sqlx::query("update users set active = false where tenant_id = $1 and id = $2")
+        .bind(tenant)
+        .bind(gone.id)
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let number = create_direct(
+        &app,
+        &acme.agent,
+        TicketInput {
+            assignee: zoe.id.to_string(),
+            ..subject("Printer on fire")
+        },
+    )
+    .await;
+    let zoe_option = |selected: bool| {
+        format!(
+            "<option value=\"{}\"{}>Zoë &#60;b&#62;&#38;&#34;Q&#34;</option>",
+            zoe.id,
+            if selected { " selected" } else { "" }
+        )
+    };
+    let agent_option = format!(
+        "<option value=\"{}\">{}</option>",
+        acme.agent.id, acme.agent.name
+    );
+
+    sign_in_as(&mut app, "acme", &acme.agent.email).await;
+    let select = |body: &str, id: &str| -> String {
+        let start = body
+            .find(&format!("<select id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no select {id}"));
+        let end = start + body[start..].find("</select>").expect("the select's end");
+        body[start..end].to_owned()
+    };
+
+    let page = app.get(&format!("/acme/tickets/{number}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let panel = select(&page.body, "assign-assignee");
+    assert!(
+        panel.contains("<option value=\"\">Unassigned</option>"),
+        "{panel}"
+    );
+    assert!(panel.contains(&zoe_option(true)), "{panel}");
+    assert!(panel.contains(&agent_option), "{panel}");
+    assert!(!panel.contains("Gone Agent"), "{panel}");
+    assert_eq!(panel.matches(" selected").count(), 1, "{panel}");
+
+    let list = app.get(&format!("/acme/tickets?assignee={}", zoe.id)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Printer on fire"));
+    let filter = select(&list.body, "f-assignee");
+    assert!(
+        filter.starts_with(
+            "<select id=\"f-assignee\" name=\"assignee\"><option value=\"\">Any</option>\
+             <option value=\"me\">Me</option><option value=\"unassigned\">Unassigned</option>"
+        ),
+        "{filter}"
+    );
+    assert!(filter.contains(&zoe_option(true)), "{filter}");
+    assert!(!filter.contains("Gone Agent"), "{filter}");
+    let bulk = select(&list.body, "bulk-assignee");
+    assert!(
+        bulk.contains(&zoe_option(false)) && bulk.contains(&agent_option),
+        "{bulk}"
+    );
+    assert!(!bulk.contains("Gone Agent"), "{bulk}");
+
+    let mine = app.get("/acme/tickets?assignee=me").await;
+    assert!(select(&mine.body, "f-assignee").contains("<option value=\"me\" selected>Me</option>"));
+
+    let form = app.get("/acme/tickets/new").await;
+    let assignee = select(&form.body, "assignee");
+    assert!(
+        assignee.contains("<option value=\"\" selected>Unassigned</option>"),
+        "{assignee}"
+    );
+    assert!(assignee.contains(&zoe_option(false)), "{assignee}");
+    assert!(!assignee.contains("Gone Agent"), "{assignee}");
+}
