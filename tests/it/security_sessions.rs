@@ -403,8 +403,8 @@ async fn the_application_role_reads_only_the_session_its_transaction_names() {
         Vec::<String>::new(),
         "no session named"
     );
-    assert_eq!(visible(Some(session.clone())).await, [session.clone()]);
-    assert_eq!(visible(Some(other.clone())).await, [other.clone()]);
+    assert_eq!(visible(Some(session.clone())).await, vec![session.clone()]);
+    assert_eq!(visible(Some(other.clone())).await, vec![other.clone()]);
     assert_eq!(
         visible(Some(format!("{session}x"))).await,
         Vec::<String>::new()
