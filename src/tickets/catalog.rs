@@ -12,7 +12,6 @@
 use super::{
     lifecycle,
     options::{OPTIONS_COLUMNS, OptionsRow, TicketOptions},
-    repo::StaffMember,
     views::StaffOption,
 };
 use crate::{
@@ -29,9 +28,8 @@ use std::{
 pub struct Catalog {
     pub version: i64,
     pub options: TicketOptions,
-    /// Active agents and admins by name: assignee choices and filters.
-    pub staff: Vec<StaffMember>,
-    /// `staff` as assignee options, escaped once here, not per page.
+    /// Active agents and admins by name, as the assignee selects' options
+    /// (escaped once here, not per page).
     pub staff_options: Vec<StaffOption>,
     /// Every agent's and admin's name, active or not: the list's assignees
     /// and most of its last repliers.
@@ -78,20 +76,15 @@ impl Catalog {
         .await?;
         let attachments = policy::Settings::default();
         let lifecycle = lifecycle::Settings::default();
-        let staff: Vec<StaffMember> = row
-            .staff
-            .iter()
-            .filter(|(_, _, active)| *active)
-            .map(|(id, name, _)| StaffMember {
-                id: *id,
-                name: name.clone(),
-            })
-            .collect();
         Ok(Self {
             version: row.version,
             options: row.options.into(),
-            staff_options: staff.iter().map(StaffOption::new).collect(),
-            staff,
+            staff_options: row
+                .staff
+                .iter()
+                .filter(|(_, _, active)| *active)
+                .map(|(id, name, _)| StaffOption::new(*id, name))
+                .collect(),
             staff_names: row
                 .staff
                 .0

@@ -369,14 +369,6 @@ pub async fn remove_follower(
     Ok(deleted.rows_affected() == 1)
 }
 
-/// An active agent or admin as assignee choices show them (the tenant's
-/// catalog keeps them, `tickets::catalog`).
-#[derive(Debug, Clone)]
-pub struct StaffMember {
-    pub id: UserId,
-    pub name: String,
-}
-
 #[derive(Debug, Clone, sqlx::FromRow, serde::Deserialize)]
 pub struct Follower {
     pub user_id: UserId,

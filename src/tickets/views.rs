@@ -6,11 +6,11 @@ use super::{
     list::{ListRow, Sort},
     model::{Category, CategoryId, display_number},
     options::TicketOptions,
-    repo::StaffMember,
     service::FieldErrors,
 };
 use crate::{
     attachments::{AttachmentView, UploadField},
+    db::UserId,
     markdown::SafeHtml,
     web::{chrome::Chrome, format},
 };
@@ -36,20 +36,20 @@ impl Choice {
     }
 }
 
-/// An active staff member as an assignee select's option, its name escaped
-/// once, when the catalog is read (`Catalog::staff_options`).
+/// An active agent or admin as an assignee select's option, their name
+/// escaped once, when the catalog is read (`Catalog::staff_options`).
 pub struct StaffOption {
     value: String,
     label_html: String,
 }
 
 impl StaffOption {
-    pub fn new(member: &StaffMember) -> Self {
-        let mut label_html = String::with_capacity(member.name.len());
+    pub fn new(id: UserId, name: &str) -> Self {
+        let mut label_html = String::with_capacity(name.len());
         // Writing to a String cannot fail.
-        let _ = Html.write_escaped_str(&mut label_html, &member.name);
+        let _ = Html.write_escaped_str(&mut label_html, name);
         Self {
-            value: member.id.to_string(),
+            value: id.to_string(),
             label_html,
         }
     }
