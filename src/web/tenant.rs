@@ -28,10 +28,10 @@ pub struct SignedIn(pub User);
 /// (`web::format`).
 ///
 /// A request with a session cookie gets its transaction scoped to the tenant
-/// and its session as it begins (the slug's tenant id is kept, see [`tenants::Slugs`]), then
-/// one statement reads the tenant row, the session and its user
-/// ([`auth::repo::request_start`]); tower-sessions is handed the session read
-/// there. A read-only request's handler then goes on using that transaction
+/// and its session as it begins (the slug's tenant id is kept, see
+/// [`tenants::Slugs`]), then one statement reads the tenant row, the session
+/// and its user ([`auth::repo::request_start`]); tower-sessions is handed the
+/// session read there. A read-only request's handler then goes on using that transaction
 /// (`db::with_request_tx`): a page view is one transaction. A request without
 /// a cookie costs one query, for the tenant.
 pub async fn enter_tenant(
