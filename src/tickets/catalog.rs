@@ -12,7 +12,7 @@
 use super::{
     lifecycle,
     options::{OPTIONS_COLUMNS, OptionsRow, TicketOptions},
-    views::StaffOption,
+    views::StaffOptions,
 };
 use crate::{
     attachments::policy,
@@ -29,8 +29,8 @@ pub struct Catalog {
     pub version: i64,
     pub options: TicketOptions,
     /// Active agents and admins by name, as the assignee selects' options
-    /// (escaped once here, not per page).
-    pub staff_options: Vec<StaffOption>,
+    /// (written once here, not per page).
+    pub staff_options: StaffOptions,
     /// Every agent's and admin's name, active or not: the list's assignees
     /// and most of its last repliers.
     pub staff_names: HashMap<UserId, String>,
@@ -79,12 +79,12 @@ impl Catalog {
         Ok(Self {
             version: row.version,
             options: row.options.into(),
-            staff_options: row
-                .staff
-                .iter()
-                .filter(|(_, _, active)| *active)
-                .map(|(id, name, _)| StaffOption::new(*id, name))
-                .collect(),
+            staff_options: StaffOptions::new(
+                row.staff
+                    .iter()
+                    .filter(|(_, _, active)| *active)
+                    .map(|(id, name, _)| (*id, name.as_str())),
+            ),
             staff_names: row
                 .staff
                 .0
