@@ -80,3 +80,29 @@ test('on a phone the ticket opens as its own page with a way back', async () => 
   assertNoProblems(page);
   await closePage(page);
 });
+
+test('an agent deletes their reply with its Delete button', async () => {
+  const page = await newPage(browser, { width: 1280 });
+  await signIn(page, DEMO.tenant, 'agent@demo.test', DEMO.password);
+  await page.waitForURL('**/demo/');
+  await page.goto(`${BASE_URL}/demo/tickets`);
+  await page.locator('table.tickets tbody tr a').first().click();
+  await page.waitForURL(/\/demo\/tickets\/\d+$/);
+  const text = `A reply to take back ${Date.now()}`;
+  await page.getByLabel('Your reply').fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.getByText('Your reply was added.').waitFor();
+
+  // Every Delete button posts the page's one token form to its own reply's address.
+  const reply = page.locator('.conversation > li').filter({ hasText: text });
+  await reply.getByRole('button', { name: 'Delete' }).click();
+  await page.waitForURL(/\?notice=reply_deleted$/);
+  await page.getByText('The reply was deleted.').waitFor();
+  assert.equal(await page.locator('.conversation').getByText(text).count(), 0);
+  assert.match(
+    await page.locator('.conversation > li.deleted').last().textContent(),
+    /Reply deleted by Alex Agent on/,
+  );
+  assertNoProblems(page);
+  await closePage(page);
+});

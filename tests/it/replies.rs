@@ -187,6 +187,14 @@ async fn a_customer_changes_their_own_reply_for_fifteen_minutes_and_no_longer() 
         page.body
             .contains(&format!("{}/edit", desk.reply_path(&kept)))
     );
+    // Each Delete button posts the page's one token form to its reply's address.
+    assert!(page.body.contains(&format!(
+        r#"form="delete-reply" formaction="{}/delete""#,
+        desk.reply_path(&removed)
+    )));
+    assert!(page.body.contains(
+        r#"<form id="delete-reply" method="post" hidden><input type="hidden" name="csrf_token" value=""#
+    ));
     assert_eq!(desk.edit_page(&kept).await.status, StatusCode::OK);
     desk.edit(&kept, "First words, corrected")
         .await
