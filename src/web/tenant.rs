@@ -31,9 +31,9 @@ pub struct SignedIn(pub User);
 /// and its session as it begins (the slug's tenant id is kept, see
 /// [`tenants::Slugs`]), then one statement reads the tenant row, the session
 /// and its user ([`auth::repo::request_start`]); tower-sessions is handed the
-/// session read there. A read-only request's handler then goes on using that transaction
-/// (`db::with_request_tx`): a page view is one transaction. A request without
-/// a cookie costs one query, for the tenant.
+/// session read there. A read-only request's handler then goes on using that
+/// transaction (`db::with_request_tx`): a page view is one transaction. A
+/// request without a cookie costs one query, for the tenant.
 pub async fn enter_tenant(
     State(state): State<AppState>,
     session: Session,
